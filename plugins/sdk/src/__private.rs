@@ -1,0 +1,56 @@
+//! Glue used by [`crate::export_plugin!`]; not part of the SDK's API.
+
+#[cfg(target_arch = "wasm32")]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "plugin",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "export_guest",
+        default_bindings_module: "weir_plugin::__private::bindings",
+        runtime_path: "::weir_plugin::__private::wit_bindgen::rt",
+    });
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use bindings::exports::weir::plugin::transform as exports;
+#[cfg(target_arch = "wasm32")]
+pub use wit_bindgen;
+
+use crate::{Batch, Config, Outcome, Plugin, wit};
+
+pub fn describe<P: Plugin>() -> wit::Description {
+    wit::Description {
+        name: P::NAME.to_string(),
+        version: P::VERSION.to_string(),
+    }
+}
+
+pub fn init<P: Plugin>(config: String) -> Result<P, String> {
+    P::init(Config::from_json(config))
+}
+
+/// Run a batch through an initialised plugin. A plugin that was never
+/// initialised rejects every event rather than trapping: the host always calls
+/// `init` first, so this only happens when the host is wrong.
+pub fn process<P: Plugin>(plugin: Option<&P>, batch: &wit::Batch) -> Vec<wit::Outcome> {
+    let Some(plugin) = plugin else {
+        return batch
+            .events
+            .iter()
+            .map(|_| Outcome::reject("not-initialised", "init was not called").into_wit())
+            .collect();
+    };
+    match Batch::new(batch) {
+        Ok(view) => plugin
+            .process_batch(&view)
+            .into_iter()
+            .map(Outcome::into_wit)
+            .collect(),
+        Err(reason) => batch
+            .events
+            .iter()
+            .map(|_| Outcome::reject("bad-batch", reason.clone()).into_wit())
+            .collect(),
+    }
+}

@@ -1,0 +1,12 @@
+//! Host-side bindings of the plugin contract (`wit/plugin.wit`), and nothing
+//! else: the host's implementation of the `log` import lives in
+//! [`crate::state`].
+
+wasmtime::component::bindgen!({
+    world: "plugin",
+    path: "../wit",
+    // Tests compare values and outcomes.
+    additional_derives: [PartialEq],
+});
+
+pub use weir::plugin::types as wit;

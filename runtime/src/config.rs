@@ -1,0 +1,370 @@
+//! The pipeline file: one TOML file that says everything about a pipeline.
+//!
+//! Parsing checks syntax, unknown keys (refused) and types; [`PipelineFile::load`]
+//! then resolves plugin paths against the file's folder. Every field is
+//! documented in `docs/pipeline.md`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::engine::Limits;
+use crate::pipeline::OnPluginError;
+use crate::plugin::PluginSource;
+
+/// A pipeline file that could not be used. One line naming the file and the
+/// cause.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("pipeline file {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("pipeline file {path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// The pipeline file, as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    /// The pipeline's name, for logs. Default: the file's stem.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What a plugin failure does to its batch: `reject` (default) or `fail`.
+    #[serde(default)]
+    pub on_plugin_error: OnPluginError,
+    /// Events per call into the plugins. Default 1,000.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Longest input record accepted, in bytes; longer ones are rejected
+    /// with `too-large`. Default 1 MiB, Kinesis's own record limit.
+    #[serde(default = "default_max_record_bytes")]
+    pub max_record_bytes: usize,
+    /// Memory and time limits of every plugin instance.
+    #[serde(default)]
+    pub limits: Limits,
+    /// The plugins, in the order events pass through them.
+    #[serde(default, rename = "plugin")]
+    pub plugins: Vec<PluginEntry>,
+    /// Where and how kept events are written.
+    #[serde(default)]
+    pub output: OutputConfig,
+    /// Where rejected events are written.
+    #[serde(default)]
+    pub dead_letter: DeadLetterConfig,
+}
+
+fn default_batch_size() -> usize {
+    1_000
+}
+
+fn default_max_record_bytes() -> usize {
+    crate::batch::DEFAULT_MAX_RECORD_BYTES
+}
+
+/// One `[[plugin]]` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginEntry {
+    /// `bundled:<name>` for a plugin shipped in the `weir` binary, or the
+    /// path of a `.wasm` component, relative to the pipeline file.
+    pub path: String,
+    /// The component's sha256 in hex. When given, a plugin whose bytes do not
+    /// match is refused and never run.
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// The plugin's own settings, passed to its `init` as JSON.
+    #[serde(default)]
+    pub config: Option<toml::Table>,
+}
+
+/// Output format of kept events.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// JSON lines, one event per line.
+    #[default]
+    Jsonl,
+}
+
+/// The `[output]` table.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputConfig {
+    /// Folder of the lake; `weir run --out` overrides it. Relative to the
+    /// pipeline file. Default `lake`.
+    pub location: String,
+    /// Table name: the folder under the location. Default `events`.
+    pub table: String,
+    /// Format of the files: `jsonl`. Default `jsonl`.
+    pub format: Format,
+    /// Rows after which a partition's file is closed and a new one begun.
+    /// Default 1,000,000.
+    pub max_rows_per_file: u64,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            location: "lake".to_string(),
+            table: "events".to_string(),
+            format: Format::Jsonl,
+            max_rows_per_file: 1_000_000,
+        }
+    }
+}
+
+/// The `[dead_letter]` table.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadLetterConfig {
+    /// Folder of the dead-letter zone. Default `<output location>/_errors`.
+    pub location: Option<String>,
+}
+
+/// A plugin entry, resolved.
+#[derive(Clone, Debug)]
+pub struct PluginSpec {
+    /// Where its component comes from.
+    pub source: PluginSource,
+    /// Expected sha256, if given.
+    pub sha256: Option<String>,
+    /// Its config table as JSON.
+    pub config_json: String,
+}
+
+/// A checked pipeline file with paths resolved.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    /// The pipeline's name.
+    pub name: String,
+    /// Failure policy.
+    pub on_plugin_error: OnPluginError,
+    /// Events per plugin call.
+    pub batch_size: usize,
+    /// Longest record accepted.
+    pub max_record_bytes: usize,
+    /// Plugin limits.
+    pub limits: Limits,
+    /// Plugins in order.
+    pub plugins: Vec<PluginSpec>,
+    /// Lake folder.
+    pub location: PathBuf,
+    /// Table name.
+    pub table: String,
+    /// Output format.
+    pub format: Format,
+    /// Rows per file before rolling.
+    pub max_rows_per_file: u64,
+    /// Dead-letter folder.
+    pub dead_letter: PathBuf,
+}
+
+/// Largest batch accepted: spans into a batch's text are 32-bit, and a
+/// 100,000-event batch is far past the point where batching stops paying.
+const MAX_BATCH_SIZE: usize = 100_000;
+
+impl PipelineFile {
+    /// Parse TOML text; `path` is for messages.
+    pub fn parse(text: &str, path: &str) -> Result<PipelineFile, ConfigError> {
+        toml::from_str(text).map_err(|err| ConfigError::Invalid {
+            path: path.to_string(),
+            message: err.message().to_string() + &location_suffix(text, err.span()),
+        })
+    }
+
+    /// Read, parse and check a pipeline file.
+    pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read {
+            path: shown.clone(),
+            message: err.to_string(),
+        })?;
+        let file = PipelineFile::parse(&text, &shown)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let stem = path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "pipeline".to_string());
+        file.resolve(base, &stem, &shown)
+    }
+
+    /// Check values and resolve relative paths against `base`.
+    pub fn resolve(
+        self,
+        base: &Path,
+        stem: &str,
+        shown: &str,
+    ) -> Result<PipelineConfig, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: shown.to_string(),
+            message,
+        };
+        if self.plugins.is_empty() {
+            return Err(invalid(
+                "no [[plugin]] entries: a pipeline needs at least one plugin".into(),
+            ));
+        }
+        if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
+            return Err(invalid(format!(
+                "batch_size must be 1 to {MAX_BATCH_SIZE}, not {}",
+                self.batch_size
+            )));
+        }
+        if self.limits.memory_mib == 0 || self.limits.call_timeout_ms == 0 {
+            return Err(invalid(
+                "limits.memory_mib and limits.call_timeout_ms must be above 0".into(),
+            ));
+        }
+        if self.output.max_rows_per_file == 0 {
+            return Err(invalid("output.max_rows_per_file must be above 0".into()));
+        }
+        let table_ok = !self.output.table.is_empty()
+            && self
+                .output
+                .table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !table_ok {
+            return Err(invalid(format!(
+                "output.table {:?} must be letters, digits and _ (it names a folder and an Athena table)",
+                self.output.table
+            )));
+        }
+        let mut plugins = Vec::new();
+        for (index, entry) in self.plugins.into_iter().enumerate() {
+            let source = match entry.path.strip_prefix("bundled:") {
+                Some(name) => PluginSource::Bundled(name.to_string()),
+                None if entry.path.is_empty() => {
+                    return Err(invalid(format!("plugin {}: path is empty", index + 1)));
+                }
+                None => PluginSource::File(base.join(&entry.path)),
+            };
+            if let Some(sha) = &entry.sha256
+                && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return Err(invalid(format!(
+                    "plugin {} ({}): sha256 must be 64 hex digits",
+                    index + 1,
+                    entry.path
+                )));
+            }
+            let config = entry.config.unwrap_or_default();
+            let config_json = serde_json::to_string(&config).map_err(|err| {
+                invalid(format!(
+                    "plugin {}: config cannot be passed on: {err}",
+                    index + 1
+                ))
+            })?;
+            plugins.push(PluginSpec {
+                source,
+                sha256: entry.sha256,
+                config_json,
+            });
+        }
+        let location = base.join(&self.output.location);
+        let dead_letter = match self.dead_letter.location {
+            Some(folder) => base.join(folder),
+            None => location.join("_errors"),
+        };
+        Ok(PipelineConfig {
+            name: self.name.unwrap_or_else(|| stem.to_string()),
+            on_plugin_error: self.on_plugin_error,
+            batch_size: self.batch_size,
+            max_record_bytes: self.max_record_bytes,
+            limits: self.limits,
+            plugins,
+            location,
+            table: self.output.table,
+            format: self.output.format,
+            max_rows_per_file: self.output.max_rows_per_file,
+            dead_letter,
+        })
+    }
+}
+
+/// ` at line L, column C` for a byte span of `text`.
+fn location_suffix(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
+    format!(" (line {line}, column {column})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(text: &str) -> Result<PipelineConfig, ConfigError> {
+        PipelineFile::parse(text, "p.toml")?.resolve(Path::new("/pipes"), "p", "p.toml")
+    }
+
+    #[test]
+    fn resolves_defaults_and_paths() {
+        let config = resolve(
+            r#"
+            [[plugin]]
+            path = "bundled:filter"
+            config = { drop_user_prefixes = ["bot-"] }
+            [[plugin]]
+            path = "plugins/mine.wasm"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.name, "p");
+        assert_eq!(config.batch_size, 1_000);
+        assert_eq!(
+            config.plugins[0].source,
+            PluginSource::Bundled("filter".into())
+        );
+        assert_eq!(
+            config.plugins[0].config_json,
+            r#"{"drop_user_prefixes":["bot-"]}"#
+        );
+        assert_eq!(
+            config.plugins[1].source,
+            PluginSource::File("/pipes/plugins/mine.wasm".into())
+        );
+        assert_eq!(config.plugins[1].config_json, "{}");
+        assert_eq!(config.location, Path::new("/pipes/lake"));
+        assert_eq!(config.dead_letter, Path::new("/pipes/lake/_errors"));
+        assert_eq!(config.on_plugin_error, OnPluginError::Reject);
+    }
+
+    #[test]
+    fn refuses_unknown_keys_with_their_line() {
+        let err = resolve("batch_sise = 10\n[[plugin]]\npath = \"bundled:filter\"\n").unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("unknown field `batch_sise`"), "{message}");
+        assert!(message.contains("line 1"), "{message}");
+        let err = resolve("[[plugin]]\npath = \"bundled:filter\"\n[output]\nformat = \"csv\"\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("csv"), "{err}");
+    }
+
+    #[test]
+    fn refuses_bad_values() {
+        for (text, needle) in [
+            ("", "no [[plugin]]"),
+            (
+                "batch_size = 0\n[[plugin]]\npath = \"bundled:filter\"",
+                "batch_size",
+            ),
+            ("[[plugin]]\npath = \"x.wasm\"\nsha256 = \"abc\"", "sha256"),
+            (
+                "[[plugin]]\npath = \"x.wasm\"\n[output]\ntable = \"../x\"",
+                "output.table",
+            ),
+            (
+                "on_plugin_error = \"ignore\"\n[[plugin]]\npath = \"x.wasm\"",
+                "ignore",
+            ),
+        ] {
+            let message = resolve(text).unwrap_err().to_string();
+            assert!(message.contains(needle), "{text:?}: {message}");
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! Decoding: one JSON object into a batch's columns, parsed once.
+//!
+//! Top-level fields become typed values; strings are unescaped into the
+//! batch's text buffer; nested objects and arrays are re-written there as
+//! compact JSON text. No per-event JSON tree is built.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::bindings::wit;
+use crate::encode::{write_json_f64, write_json_i64, write_json_string};
+
+/// Field names and text of one batch: what spans and name indexes point into.
+#[derive(Debug, Default)]
+pub struct Arena {
+    /// Field names, each once.
+    pub names: Vec<String>,
+    index: HashMap<String, u32>,
+    /// Text that spans point into.
+    pub text: Vec<u8>,
+}
+
+impl Arena {
+    /// The index of `name`, adding it if new.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&index) = self.index.get(name) {
+            return index;
+        }
+        let index = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), index);
+        index
+    }
+
+    /// The index of `name`, if some event of the batch has used it.
+    pub fn lookup(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    /// Append text, returning its span.
+    pub fn push_text(&mut self, text: &str) -> wit::Span {
+        let start = self.text.len() as u32;
+        self.text.extend_from_slice(text.as_bytes());
+        wit::Span {
+            start,
+            len: text.len() as u32,
+        }
+    }
+
+    /// Forget everything, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.names.clear();
+        self.index.clear();
+        self.text.clear();
+    }
+}
+
+/// Why an input record is not an event. `code` is the reject code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+/// Decode one JSON object, appending its fields to `fields`. A repeated key
+/// keeps its last value, as most JSON readers do.
+pub fn decode_object(
+    json: &str,
+    arena: &mut Arena,
+    fields: &mut Vec<wit::Field>,
+) -> Result<(), DecodeError> {
+    let start = fields.len();
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let result = ObjectSeed {
+        arena: &mut *arena,
+        fields: &mut *fields,
+        start,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|()| deserializer.end());
+    result.map_err(|err| {
+        fields.truncate(start);
+        classify(err)
+    })
+}
+
+fn classify(err: serde_json::Error) -> DecodeError {
+    let message = err.to_string();
+    let code = if message.contains("recursion limit") {
+        "too-deep"
+    } else if err.is_data() {
+        "not-an-object"
+    } else {
+        "malformed-json"
+    };
+    DecodeError {
+        code,
+        reason: message,
+    }
+}
+
+struct ObjectSeed<'a> {
+    arena: &'a mut Arena,
+    fields: &'a mut Vec<wit::Field>,
+    start: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(name) = map.next_key_seed(NameSeed(&mut *self.arena))? {
+            let value = map.next_value_seed(ValueSeed(&mut *self.arena))?;
+            let event_fields = &mut self.fields[self.start..];
+            match event_fields.iter_mut().find(|field| field.name == name) {
+                Some(field) => field.value = value,
+                None => self.fields.push(wit::Field { name, value }),
+            }
+        }
+        Ok(())
+    }
+}
+
+struct NameSeed<'a>(&'a mut Arena);
+
+impl<'de> DeserializeSeed<'de> for NameSeed<'_> {
+    type Value = u32;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u32, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for NameSeed<'_> {
+    type Value = u32;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<u32, E> {
+        Ok(self.0.intern(name))
+    }
+}
+
+struct ValueSeed<'a>(&'a mut Arena);
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = wit::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<wit::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = wit::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<wit::Value, E> {
+        Ok(wit::Value::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<wit::Value, E> {
+        Ok(wit::Value::Boolean(value))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<wit::Value, E> {
+        Ok(wit::Value::Integer(value))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<wit::Value, E> {
+        Ok(match i64::try_from(value) {
+            Ok(value) => wit::Value::Integer(value),
+            Err(_) => wit::Value::Float(value as f64),
+        })
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<wit::Value, E> {
+        Ok(wit::Value::Float(value))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<wit::Value, E> {
+        Ok(wit::Value::Text(self.0.push_text(value)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<wit::Value, A::Error> {
+        let start = self.0.text.len();
+        Transcode(&mut self.0.text).visit_map(map)?;
+        Ok(wit::Value::Json(span_from(start, self.0.text.len())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<wit::Value, A::Error> {
+        let start = self.0.text.len();
+        Transcode(&mut self.0.text).visit_seq(seq)?;
+        Ok(wit::Value::Json(span_from(start, self.0.text.len())))
+    }
+}
+
+fn span_from(start: usize, end: usize) -> wit::Span {
+    wit::Span {
+        start: start as u32,
+        len: (end - start) as u32,
+    }
+}
+
+/// Writes whatever it visits back out as compact JSON.
+struct Transcode<'a>(&'a mut Vec<u8>);
+
+impl<'de> DeserializeSeed<'de> for Transcode<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Transcode<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.extend_from_slice(b"null");
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<(), E> {
+        self.0
+            .extend_from_slice(if value { b"true" } else { b"false" });
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<(), E> {
+        write_json_i64(self.0, value);
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<(), E> {
+        self.0
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<(), E> {
+        write_json_f64(self.0, value);
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<(), E> {
+        write_json_string(self.0, value);
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.0.push(b'{');
+        let mut first = true;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if !first {
+                self.0.push(b',');
+            }
+            first = false;
+            write_json_string(self.0, &key);
+            self.0.push(b':');
+            map.next_value_seed(Transcode(&mut *self.0))?;
+        }
+        self.0.push(b'}');
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.push(b'[');
+        let mut first = true;
+        loop {
+            if !first {
+                self.0.push(b',');
+            }
+            let len = self.0.len();
+            if seq.next_element_seed(Transcode(&mut *self.0))?.is_none() {
+                // Nothing was written for the missing element; undo the comma.
+                self.0.truncate(if first { len } else { len - 1 });
+                break;
+            }
+            first = false;
+        }
+        self.0.push(b']');
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{span_str, write_json_object};
+
+    fn round_trip(json: &str) -> Result<String, DecodeError> {
+        let mut arena = Arena::default();
+        let mut fields = Vec::new();
+        decode_object(json, &mut arena, &mut fields)?;
+        let mut out = Vec::new();
+        write_json_object(&mut out, &arena.names, &arena.text, &fields);
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn decodes_typed_fields_and_nested_json() {
+        let mut arena = Arena::default();
+        let mut fields = Vec::new();
+        decode_object(
+            r#"{"user_id":"u\"1","price":19.99,"qty":2,"ok":true,"none":null,"tags":["a",{"b":[1,2.5]}],"empty":[]}"#,
+            &mut arena,
+            &mut fields,
+        )
+        .unwrap();
+        assert_eq!(fields.len(), 7);
+        assert!(
+            matches!(fields[0].value, wit::Value::Text(s) if span_str(&arena.text, s) == "u\"1")
+        );
+        assert_eq!(fields[1].value, wit::Value::Float(19.99));
+        assert_eq!(fields[2].value, wit::Value::Integer(2));
+        assert_eq!(fields[3].value, wit::Value::Boolean(true));
+        assert_eq!(fields[4].value, wit::Value::Null);
+        assert!(
+            matches!(fields[5].value, wit::Value::Json(s) if span_str(&arena.text, s) == r#"["a",{"b":[1,2.5]}]"#)
+        );
+        assert!(matches!(fields[6].value, wit::Value::Json(s) if span_str(&arena.text, s) == "[]"));
+    }
+
+    #[test]
+    fn round_trips_and_keeps_the_last_duplicate() {
+        assert_eq!(
+            round_trip(r#" {"a": 1, "b": "x", "a": 2} "#).unwrap(),
+            r#"{"a":2,"b":"x"}"#
+        );
+    }
+
+    #[test]
+    fn classifies_bad_input() {
+        assert_eq!(round_trip("{\"a\":").unwrap_err().code, "malformed-json");
+        assert_eq!(round_trip("[1,2]").unwrap_err().code, "not-an-object");
+        assert_eq!(round_trip("42").unwrap_err().code, "not-an-object");
+        assert_eq!(round_trip("{} {}").unwrap_err().code, "malformed-json");
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(round_trip(&deep).unwrap_err().code, "too-deep");
+    }
+}

@@ -1,0 +1,106 @@
+//! Encoders: events to JSON text. Pure functions over bytes; no I/O.
+
+use crate::bindings::wit;
+
+/// Append `s` to `out` as a JSON string literal, quotes included.
+pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => {
+                out.extend_from_slice(&bytes[start..at]);
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
+                start = at + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..at]);
+        out.extend_from_slice(escape);
+        start = at + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Append a finite float as JSON (`1.5`, `10.0`, `1e21`); non-finite values,
+/// which JSON cannot hold, as `null`.
+pub fn write_json_f64(out: &mut Vec<u8>, value: f64) {
+    if value.is_finite() {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// Append an integer as JSON.
+pub fn write_json_i64(out: &mut Vec<u8>, value: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+/// Append one event, given as its fields over a batch's names and text, as a
+/// compact JSON object (no newline).
+pub fn write_json_object(out: &mut Vec<u8>, names: &[String], text: &[u8], fields: &[wit::Field]) {
+    out.push(b'{');
+    for (index, field) in fields.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_json_string(out, &names[field.name as usize]);
+        out.push(b':');
+        match field.value {
+            wit::Value::Null => out.extend_from_slice(b"null"),
+            wit::Value::Boolean(true) => out.extend_from_slice(b"true"),
+            wit::Value::Boolean(false) => out.extend_from_slice(b"false"),
+            wit::Value::Integer(n) => write_json_i64(out, n),
+            wit::Value::Float(x) => write_json_f64(out, x),
+            wit::Value::Text(span) => write_json_string(out, span_str(text, span)),
+            wit::Value::Json(span) => out.extend_from_slice(span_bytes(text, span)),
+        }
+    }
+    out.push(b'}');
+}
+
+/// The bytes of a span. The host builds every span itself, in range.
+pub fn span_bytes(text: &[u8], span: wit::Span) -> &[u8] {
+    let start = span.start as usize;
+    &text[start..start + span.len as usize]
+}
+
+/// The text of a span: valid UTF-8, since the host only ever writes `&str`
+/// into the text buffer at character boundaries.
+pub fn span_str(text: &[u8], span: wit::Span) -> &str {
+    std::str::from_utf8(span_bytes(text, span)).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_json_requires() {
+        let mut out = Vec::new();
+        write_json_string(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(String::from_utf8(out).unwrap(), r#""a\"b\\c\nd\u0001é""#);
+    }
+
+    #[test]
+    fn floats_round_trip() {
+        for x in [0.1, 19.99, 10.0, 1e21, -3.5e-7] {
+            let mut out = Vec::new();
+            write_json_f64(&mut out, x);
+            let back: f64 = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, x);
+        }
+    }
+}

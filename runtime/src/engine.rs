@@ -1,0 +1,92 @@
+//! The WebAssembly engine: compilation settings, the limits every plugin runs
+//! under, and the epoch ticker that enforces per-call deadlines.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use wasmtime::{Config, Engine, EngineWeak};
+
+/// How often the epoch ticker advances the engine's epoch. A call's deadline
+/// is rounded up to a whole number of ticks, so this is the deadline's
+/// resolution; 10 ms costs nothing measurable and is far below any sane
+/// deadline.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits each plugin instance runs under. Set in the pipeline file's
+/// `[limits]` table.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Most linear memory one plugin instance may hold, in MiB. Default 64:
+    /// a batch of 10,000 events lent to a plugin takes a few MiB.
+    pub memory_mib: u64,
+    /// Longest one call into a plugin (one batch) may run, in milliseconds.
+    /// Default 2,000: a plugin handles a 1,000-event batch in about a
+    /// millisecond, so only a runaway plugin reaches it.
+    pub call_timeout_ms: u64,
+    /// Most log messages one call may write; further ones are counted and
+    /// dropped. Default 100.
+    pub log_messages_per_call: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_mib: 64,
+            call_timeout_ms: 2_000,
+            log_messages_per_call: 100,
+        }
+    }
+}
+
+impl Limits {
+    /// The memory cap in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        usize::try_from(self.memory_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+
+    /// The deadline in epoch ticks, at least one.
+    pub fn deadline_ticks(&self) -> u64 {
+        let tick = EPOCH_TICK.as_millis() as u64;
+        self.call_timeout_ms.div_ceil(tick).max(1)
+    }
+}
+
+/// A wasmtime engine set up for plugins, with its epoch ticker running.
+#[derive(Clone)]
+pub struct PluginEngine {
+    engine: Engine,
+}
+
+impl PluginEngine {
+    /// Build the engine and start its epoch ticker.
+    pub fn new() -> wasmtime::Result<Self> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        // Deadlines: every store must set one (see `state::new_store`).
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        spawn_ticker(engine.weak());
+        Ok(PluginEngine { engine })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+/// Advance the epoch every [`EPOCH_TICK`] until the engine is dropped. The
+/// thread holds only a weak handle so it never keeps the engine alive.
+fn spawn_ticker(engine: EngineWeak) {
+    std::thread::Builder::new()
+        .name("weir-epoch".to_string())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawn the epoch ticker thread");
+}

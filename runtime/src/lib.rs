@@ -1,0 +1,41 @@
+//! Weir's host: runs clickstream events through a chain of WebAssembly
+//! plugins into a data lake.
+//!
+//! The flow, one module per idea:
+//!
+//! - [`source`] reads records (lines of a file or standard input) into a
+//!   [`batch::Batch`], which [`decode`]s each one once into typed columns;
+//! - [`pipeline`] lends the batch to each [`plugin`] in turn — compiled and
+//!   sandboxed by the [`engine`], each instance in a store built by [`state`]
+//!   — and applies their outcomes, so every record ends kept, dropped or
+//!   rejected;
+//! - [`lake`] writes kept events with the [`encode`]rs into Hive-style
+//!   partitions and rejected ones into the dead-letter zone;
+//! - [`config`] reads the pipeline file, [`run`] wires it all for `weir run`,
+//!   and [`bench`] measures the pipeline against the same rules run natively.
+//!
+//! The contract itself is `wit/plugin.wit`; [`bindings`] holds its host-side
+//! bindings.
+
+pub mod batch;
+pub mod bench;
+pub mod bindings;
+pub mod config;
+pub mod decode;
+pub mod encode;
+pub mod engine;
+pub mod generate;
+pub mod lake;
+pub mod native;
+pub mod pipeline;
+pub mod plugin;
+pub mod run;
+pub mod source;
+pub mod state;
+
+/// The name the host gives itself as a stage: on records it drops or rejects
+/// before any plugin (blank lines, malformed JSON).
+pub const HOST_NAME: &str = "weir";
+
+/// The version of the plugin contract this host implements (`wit/plugin.wit`).
+pub const CONTRACT_VERSION: &str = "0.1.0";

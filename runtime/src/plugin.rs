@@ -1,0 +1,279 @@
+//! One plugin: a compiled component with its configuration, and the live
+//! instance that runs batches and is recreated after a failure.
+
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Store, Trap};
+
+use crate::bindings::{Plugin as PluginBindings, PluginPre, wit};
+use crate::engine::{Limits, PluginEngine};
+use crate::state::{PluginState, new_store};
+
+/// Where a plugin's component comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PluginSource {
+    /// A plugin embedded in the `weir` binary (`bundled:<name>`).
+    Bundled(String),
+    /// A component file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for PluginSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginSource::Bundled(name) => write!(f, "bundled:{name}"),
+            PluginSource::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// Why a plugin could not be loaded. Each message is one line naming the
+/// plugin and the cause.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("plugin {source_name}: {message}")]
+    Missing {
+        source_name: String,
+        message: String,
+    },
+    #[error(
+        "plugin {source_name}: sha256 mismatch: the pipeline says {expected}, the file is {actual}"
+    )]
+    Checksum {
+        source_name: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("plugin {source_name}: not a Weir plugin component: {message}")]
+    Invalid {
+        source_name: String,
+        message: String,
+    },
+    #[error("plugin {name} ({source_name}) refused its config: {message}")]
+    ConfigRefused {
+        name: String,
+        source_name: String,
+        message: String,
+    },
+    #[error("plugin {source_name} failed to start: {message}")]
+    Failed {
+        source_name: String,
+        message: String,
+    },
+}
+
+/// The first line of an error chain and its causes, for one-line messages.
+fn one_line(err: &wasmtime::Error) -> String {
+    format!("{err:#}").replace('\n', " ")
+}
+
+/// A plugin ready to instantiate: compiled once, pre-linked, configured.
+pub struct LoadedPlugin {
+    /// The plugin's own name (from `describe`).
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// Where it came from.
+    pub source: PluginSource,
+    /// sha256 of the component bytes, hex.
+    pub sha256: String,
+    /// Its config as JSON, passed to `init` at every instantiation.
+    config_json: String,
+    pre: PluginPre<PluginState>,
+    engine: PluginEngine,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("source", &self.source)
+            .field("sha256", &self.sha256)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoadedPlugin {
+    /// Read, verify, compile and pre-link a plugin, then instantiate it once
+    /// to learn its name and check that it accepts `config_json`.
+    pub fn load(
+        engine: &PluginEngine,
+        source: &PluginSource,
+        expected_sha256: Option<&str>,
+        config_json: &str,
+        limits: &Limits,
+    ) -> Result<(LoadedPlugin, PluginInstance), LoadError> {
+        let source_name = source.to_string();
+        let bytes: std::borrow::Cow<'static, [u8]> = match source {
+            PluginSource::Bundled(name) => match weir_bundled_plugins::bundled(name) {
+                Some(guest) => guest.bytes.into(),
+                None => {
+                    let known: Vec<&str> = weir_bundled_plugins::BUNDLED
+                        .iter()
+                        .map(|(name, _)| *name)
+                        .collect();
+                    return Err(LoadError::Missing {
+                        source_name,
+                        message: format!(
+                            "no bundled plugin of that name (bundled: {})",
+                            known.join(", ")
+                        ),
+                    });
+                }
+            },
+            PluginSource::File(path) => std::fs::read(path)
+                .map_err(|err| LoadError::Missing {
+                    source_name: source_name.clone(),
+                    message: format!("cannot read {}: {err}", path.display()),
+                })?
+                .into(),
+        };
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        if let Some(expected) = expected_sha256
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(LoadError::Checksum {
+                source_name,
+                expected: expected.to_string(),
+                actual: sha256,
+            });
+        }
+        let invalid = |err: wasmtime::Error| LoadError::Invalid {
+            source_name: source_name.clone(),
+            message: one_line(&err),
+        };
+        let component = Component::new(engine.engine(), &bytes).map_err(invalid)?;
+        let mut linker: Linker<PluginState> = Linker::new(engine.engine());
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(invalid)?;
+        PluginBindings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(invalid)?;
+        let instance_pre = linker.instantiate_pre(&component).map_err(invalid)?;
+        let pre = PluginPre::new(instance_pre).map_err(|err| LoadError::Invalid {
+            source_name: source_name.clone(),
+            message: format!(
+                "{} (is it built against weir:plugin@{}?)",
+                one_line(&err),
+                crate::CONTRACT_VERSION
+            ),
+        })?;
+        let mut loaded = LoadedPlugin {
+            name: source_name.clone(),
+            version: String::new(),
+            source: source.clone(),
+            sha256,
+            config_json: config_json.to_string(),
+            pre,
+            engine: engine.clone(),
+            limits: limits.clone(),
+        };
+        let mut store = new_store(engine.engine(), &source_name, limits);
+        let failed = |err: wasmtime::Error, store: &Store<PluginState>| LoadError::Failed {
+            source_name: source_name.clone(),
+            message: describe_failure(&err, store.data(), limits),
+        };
+        let bindings = loaded
+            .pre
+            .instantiate(&mut store)
+            .map_err(|err| failed(err, &store))?;
+        let description = bindings
+            .weir_plugin_transform()
+            .call_describe(&mut store)
+            .map_err(|err| failed(err, &store))?;
+        loaded.name = description.name;
+        loaded.version = description.version;
+        store.data_mut().plugin = loaded.name.clone();
+        let accepted = bindings
+            .weir_plugin_transform()
+            .call_init(&mut store, &loaded.config_json)
+            .map_err(|err| failed(err, &store))?;
+        if let Err(message) = accepted {
+            return Err(LoadError::ConfigRefused {
+                name: loaded.name,
+                source_name,
+                message,
+            });
+        }
+        Ok((loaded, PluginInstance { store, bindings }))
+    }
+
+    /// A new instance, initialised with the plugin's config.
+    pub fn instantiate(&self) -> Result<PluginInstance, String> {
+        let mut store = new_store(self.engine.engine(), &self.name, &self.limits);
+        let bindings = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|err| describe_failure(&err, store.data(), &self.limits))?;
+        let accepted = bindings
+            .weir_plugin_transform()
+            .call_init(&mut store, &self.config_json)
+            .map_err(|err| describe_failure(&err, store.data(), &self.limits))?;
+        accepted.map_err(|message| format!("refused its config on restart: {message}"))?;
+        Ok(PluginInstance { store, bindings })
+    }
+
+    /// The limits this plugin runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+}
+
+/// A live plugin instance: its store and its bindings.
+pub struct PluginInstance {
+    store: Store<PluginState>,
+    bindings: PluginBindings,
+}
+
+impl PluginInstance {
+    /// Run one batch. On a trap, a deadline or an out-of-memory the error is
+    /// the cause, in one line, and the instance must not be used again.
+    pub fn process(
+        &mut self,
+        batch: &wit::Batch,
+        limits: &Limits,
+    ) -> Result<Vec<wit::Outcome>, String> {
+        self.store.data_mut().begin_call();
+        self.store.set_epoch_deadline(limits.deadline_ticks());
+        let result = self
+            .bindings
+            .weir_plugin_transform()
+            .call_process(&mut self.store, batch)
+            .map_err(|err| describe_failure(&err, self.store.data(), limits));
+        let dropped = self.store.data().log_dropped;
+        if dropped > 0 {
+            tracing::warn!(
+                plugin = %self.store.data().plugin,
+                dropped,
+                "log messages over the per-call limit were dropped"
+            );
+        }
+        result
+    }
+}
+
+/// Say in one line why a call into a plugin failed.
+fn describe_failure(err: &wasmtime::Error, state: &PluginState, limits: &Limits) -> String {
+    let message = one_line(err);
+    let mut cause = match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => format!(
+            "deadline exceeded: the call ran longer than {} ms",
+            limits.call_timeout_ms
+        ),
+        Some(Trap::UnreachableCodeReached) => "trapped (unreachable: a panic or abort)".to_string(),
+        Some(trap) => format!("trapped: {trap}"),
+        None if message.contains("forcing trap when growing memory") => format!(
+            "out of memory: the plugin grew past its {} MiB cap",
+            limits.memory_mib
+        ),
+        None => format!("failed: {message}"),
+    };
+    if let Some(stderr) = state.stderr_tail() {
+        cause.push_str(": ");
+        cause.push_str(&stderr);
+    }
+    cause
+}

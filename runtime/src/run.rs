@@ -1,0 +1,249 @@
+//! `weir run`: a file or standard input through the pipeline into a lake
+//! folder, with a summary that accounts for every record.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use thiserror::Error;
+
+use crate::batch::{Batch, Fate};
+use crate::config::PipelineConfig;
+use crate::engine::PluginEngine;
+use crate::lake::{LakeWriter, WriteStats};
+use crate::pipeline::{Pipeline, PluginFailed, PluginStats, Step};
+use crate::plugin::{LoadError, LoadedPlugin};
+use crate::source::LineSource;
+
+/// Why a run stopped.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("cannot start the WebAssembly engine: {0}")]
+    Engine(String),
+    #[error("cannot read {path}: {source}")]
+    Input {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write the lake under {path}: {source}")]
+    Output {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    PluginFailed(#[from] PluginFailed),
+}
+
+/// Load every plugin of a pipeline, in order. The first that fails stops the
+/// load with its one-line error.
+pub fn load_pipeline(
+    engine: &PluginEngine,
+    config: &PipelineConfig,
+) -> Result<Pipeline, LoadError> {
+    let mut plugins = Vec::with_capacity(config.plugins.len());
+    for spec in &config.plugins {
+        let (plugin, instance) = LoadedPlugin::load(
+            engine,
+            &spec.source,
+            spec.sha256.as_deref(),
+            &spec.config_json,
+            &config.limits,
+        )?;
+        plugins.push(Step::wasm(plugin, instance));
+    }
+    Ok(Pipeline::new(plugins, config.on_plugin_error))
+}
+
+/// What a run did: every record read is counted once as kept, dropped or
+/// rejected.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Records read.
+    pub read: u64,
+    /// Records written to the lake.
+    pub kept: u64,
+    /// Records filtered out (by a plugin, or blank lines by the host).
+    pub dropped: u64,
+    /// Records written to the dead letters.
+    pub rejected: u64,
+    /// Rejected records by (stage, code).
+    pub rejects_by_code: BTreeMap<(String, String), u64>,
+    /// Records the host rejected while decoding.
+    pub host_rejected: u64,
+    /// Blank lines the host dropped.
+    pub host_dropped: u64,
+    /// Per plugin, in pipeline order: name, version and counters.
+    pub plugins: Vec<(String, String, PluginStats)>,
+    /// Files and bytes written.
+    pub written: WriteStats,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Count a batch that went through the pipeline.
+    pub fn count(&mut self, batch: &Batch) {
+        for record in batch.records() {
+            self.read += 1;
+            match &record.fate {
+                Fate::Alive { .. } => self.kept += 1,
+                Fate::Dropped { stage, .. } => {
+                    self.dropped += 1;
+                    if stage.plugin.is_none() {
+                        self.host_dropped += 1;
+                    }
+                }
+                Fate::Rejected(rejection) => {
+                    self.rejected += 1;
+                    if rejection.stage.plugin.is_none() {
+                        self.host_rejected += 1;
+                    }
+                    *self
+                        .rejects_by_code
+                        .entry((rejection.stage.name.to_string(), rejection.code.clone()))
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+
+    /// True when every record read is accounted for exactly once.
+    pub fn balanced(&self) -> bool {
+        self.read == self.kept + self.dropped + self.rejected
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.elapsed.as_secs_f64();
+        let rate = if secs > 0.0 {
+            self.read as f64 / secs
+        } else {
+            0.0
+        };
+        writeln!(
+            f,
+            "read {}  kept {}  dropped {}  rejected {}  in {:.2}s ({:.0} events/s)",
+            self.read, self.kept, self.dropped, self.rejected, secs, rate
+        )?;
+        writeln!(
+            f,
+            "  {:<24} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "stage", "in", "kept", "dropped", "rejected", "time"
+        )?;
+        let host_in = self.read;
+        writeln!(
+            f,
+            "  {:<24} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "weir (decode)",
+            host_in,
+            host_in - self.host_dropped - self.host_rejected,
+            self.host_dropped,
+            self.host_rejected,
+            "-"
+        )?;
+        for (name, version, stats) in &self.plugins {
+            let label = format!("{name} {version}");
+            let failures = if stats.failures > 0 {
+                format!("  ({} failed calls)", stats.failures)
+            } else {
+                String::new()
+            };
+            writeln!(
+                f,
+                "  {:<24} {:>10} {:>10} {:>10} {:>10} {:>8.1}ms{failures}",
+                label,
+                stats.events_in,
+                stats.kept,
+                stats.dropped,
+                stats.rejected,
+                stats.time.as_secs_f64() * 1000.0
+            )?;
+        }
+        if !self.rejects_by_code.is_empty() {
+            writeln!(f, "  rejects by code:")?;
+            for ((stage, code), count) in &self.rejects_by_code {
+                writeln!(f, "    {stage:<22} {code:<24} {count:>10}")?;
+            }
+        }
+        write!(
+            f,
+            "  wrote {} data files, {} dead-letter files, {} bytes",
+            self.written.files, self.written.error_files, self.written.bytes
+        )
+    }
+}
+
+/// Where a run writes.
+#[derive(Clone, Debug)]
+pub struct RunTarget {
+    /// The lake folder.
+    pub location: PathBuf,
+    /// The dead-letter folder.
+    pub dead_letter: PathBuf,
+}
+
+/// Run `input` (a path, or `-` for standard input) through the pipeline into
+/// the lake. `progress` is told of the bytes read after each batch.
+pub fn run(
+    config: &PipelineConfig,
+    pipeline: &mut Pipeline,
+    input: &str,
+    target: &RunTarget,
+    progress: &mut dyn FnMut(u64, Option<u64>, &Summary),
+) -> Result<Summary, RunError> {
+    let started = Instant::now();
+    let now_micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
+    let mut source = LineSource::open(input, now_micros).map_err(|source| RunError::Input {
+        path: input.to_string(),
+        source,
+    })?;
+    let mut writer = LakeWriter::new(
+        &target.location,
+        &target.dead_letter,
+        &config.table,
+        &source.name,
+        config.max_rows_per_file,
+    );
+    let output_error = |source| RunError::Output {
+        path: target.location.display().to_string(),
+        source,
+    };
+    let mut summary = Summary::default();
+    let mut batch = Batch::new(&source.name).with_max_record_bytes(config.max_record_bytes);
+    loop {
+        batch.clear();
+        let read = source
+            .fill(&mut batch, config.batch_size)
+            .map_err(|err| RunError::Input {
+                path: input.to_string(),
+                source: err,
+            })?;
+        if read == 0 {
+            break;
+        }
+        pipeline.run(&mut batch)?;
+        writer.write(&batch).map_err(output_error)?;
+        summary.count(&batch);
+        progress(source.bytes_read, source.total_bytes, &summary);
+    }
+    summary.written = writer.finish().map_err(output_error)?;
+    summary.plugins = pipeline
+        .steps()
+        .iter()
+        .map(|step| {
+            (
+                step.name().to_string(),
+                step.version().to_string(),
+                step.stats.clone(),
+            )
+        })
+        .collect();
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}

@@ -1,0 +1,169 @@
+//! The `weir` command as a user meets it: one-line errors that name the
+//! cause, and runs that can be repeated without duplicating data.
+
+use std::path::Path;
+
+use crate::common::{jsonl_lines, weir};
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn fails_with(dir: &Path, pipeline: &str, needles: &[&str]) {
+    write(dir, "p.toml", pipeline);
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "p.toml",
+            "--input",
+            "in.jsonl",
+            "--out",
+            "lake",
+        ],
+        dir,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{pipeline}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "{needle:?} not in {stderr}");
+    }
+}
+
+#[test]
+fn bad_pipelines_fail_with_one_line_naming_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "in.jsonl", "{}\n");
+    fails_with(
+        dir.path(),
+        "[[plugin]]\npath = \"bundled:filter\"\ncolour = 1\n",
+        &["p.toml", "unknown field `colour`", "line 3"],
+    );
+    fails_with(
+        dir.path(),
+        "[[plugin]]\npath = \"missing.wasm\"\n",
+        &["missing.wasm", "cannot read"],
+    );
+    fails_with(
+        dir.path(),
+        "[[plugin]]\npath = \"bundled:enrich\"\n[plugin.config]\nhigh_value_threshold = \"lots\"\n",
+        &["enrich", "refused its config", "high_value_threshold"],
+    );
+    fails_with(
+        dir.path(),
+        "[[plugin]]\npath = \"bundled:filter\"\nsha256 = \"",
+        &["p.toml"],
+    );
+    let missing = tempfile::tempdir().unwrap();
+    let output = weir(
+        &["run", "--pipeline", "nope.toml", "--input", "-"],
+        missing.path(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("nope.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn running_the_same_input_twice_leaves_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = weir(
+        &[
+            "gen",
+            "--events",
+            "3000",
+            "--bad-fraction",
+            "0.05",
+            "--out",
+            "events.jsonl",
+        ],
+        dir.path(),
+    );
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    std::fs::write(
+        dir.path().join("p.toml"),
+        include_str!("../../examples/clickstream.toml"),
+    )
+    .unwrap();
+    let run = || {
+        let output = weir(
+            &[
+                "run",
+                "--pipeline",
+                "p.toml",
+                "--input",
+                "events.jsonl",
+                "--out",
+                "lake",
+            ],
+            dir.path(),
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut files: Vec<_> = walk(&dir.path().join("lake"));
+        files.sort();
+        files
+    };
+    let first = run();
+    let second = run();
+    let names =
+        |files: &[(String, Vec<u8>)]| files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&first), names(&second));
+    for ((name, a), (_, b)) in first.iter().zip(&second) {
+        assert!(
+            a == b,
+            "{name} differs:\n{}\n{}",
+            String::from_utf8_lossy(a),
+            String::from_utf8_lossy(b)
+        );
+    }
+    assert!(
+        first
+            .iter()
+            .any(|(name, _)| name.contains("_errors/clickstream/dt=")),
+        "{:?}",
+        names(&first)
+    );
+    assert!(
+        first.iter().all(|(name, _)| !name.ends_with(".tmp")),
+        "{:?}",
+        names(&first)
+    );
+    let kept = jsonl_lines(&dir.path().join("lake/clickstream")).len();
+    assert!(kept > 2_500, "{kept}");
+}
+
+fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    files
+}
+
+#[test]
+fn demo_runs_the_whole_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = weir(&["demo", "--events", "5000", "--dir", "demo"], dir.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("read 5000"), "{stderr}");
+    assert!(!jsonl_lines(&dir.path().join("demo/lake/clickstream")).is_empty());
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the host: real plugin components built by the build,
+//! the real `weir` binary, real files. One binary, one module per concern.
+
+mod cli;
+mod common;
+mod contract;
+mod misbehaving;
+mod nothing_lost;
