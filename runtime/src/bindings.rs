@@ -9,4 +9,4 @@ wasmtime::component::bindgen!({
     additional_derives: [PartialEq],
 });
 
-pub use weir::plugin::types as wit;
+pub use self::weir::plugin::types as wit;
