@@ -4,8 +4,13 @@ use crate::bindings::wit;
 
 /// Append `s` to `out` as a JSON string literal, quotes included.
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
+    write_json_string_bytes(out, s.as_bytes());
+}
+
+/// Append UTF-8 `bytes` as a JSON string literal. Only ASCII bytes need
+/// escaping, so the text is copied as bytes, never re-validated.
+pub fn write_json_string_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    let bytes = s.as_bytes();
     let mut start = 0;
     for (at, &byte) in bytes.iter().enumerate() {
         let escape: &[u8] = match byte {
@@ -64,7 +69,7 @@ pub fn write_json_object(out: &mut Vec<u8>, names: &[String], text: &[u8], field
             wit::Value::Boolean(false) => out.extend_from_slice(b"false"),
             wit::Value::Integer(n) => write_json_i64(out, n),
             wit::Value::Float(x) => write_json_f64(out, x),
-            wit::Value::Text(span) => write_json_string(out, span_str(text, span)),
+            wit::Value::Text(span) => write_json_string_bytes(out, span_bytes(text, span)),
             wit::Value::Json(span) => out.extend_from_slice(span_bytes(text, span)),
         }
     }

@@ -6,15 +6,13 @@ use crate::wit;
 #[derive(Clone, Copy)]
 pub struct Batch<'a> {
     raw: &'a wit::Batch,
-    text: &'a str,
 }
 
 impl<'a> Batch<'a> {
-    /// Wrap the host's batch. Fails only if the host broke the contract (text
-    /// that is not UTF-8, a span or index out of range).
+    /// Wrap the host's batch. Fails only if the host broke the contract (an
+    /// index out of range). Text is checked span by span as it is read, which
+    /// costs less than checking all of it when plugins read a few fields.
     pub fn new(raw: &'a wit::Batch) -> Result<Self, String> {
-        let text = std::str::from_utf8(&raw.text)
-            .map_err(|err| format!("batch text is not UTF-8: {err}"))?;
         let field_count = raw.fields.len();
         for event in &raw.events {
             let end = event.first_field as usize + event.field_count as usize;
@@ -27,7 +25,7 @@ impl<'a> Batch<'a> {
                 return Err(format!("field name index {} out of range", field.name));
             }
         }
-        Ok(Batch { raw, text })
+        Ok(Batch { raw })
     }
 
     /// The source the batch came from: a file name, `stdin`, a shard id.
@@ -50,7 +48,6 @@ impl<'a> Batch<'a> {
         let batch = *self;
         (0..self.raw.events.len()).map(move |index| Event {
             raw: batch.raw,
-            text: batch.text,
             meta: &batch.raw.events[index],
         })
     }
@@ -65,7 +62,6 @@ impl<'a> Batch<'a> {
 #[derive(Clone, Copy)]
 pub struct Event<'a> {
     raw: &'a wit::Batch,
-    text: &'a str,
     meta: &'a wit::Event,
 }
 
@@ -120,10 +116,12 @@ impl<'a> Value<'a> {
 impl<'a> Event<'a> {
     fn span(&self, span: wit::Span) -> &'a str {
         let start = span.start as usize;
-        // The host guarantees spans on character boundaries; an out-of-range
-        // span reads as empty rather than trapping the plugin.
-        self.text
+        // The host writes only UTF-8 at character boundaries; a span that is
+        // out of range or not UTF-8 reads as empty rather than trapping.
+        self.raw
+            .text
             .get(start..start + span.len as usize)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .unwrap_or("")
     }
 
