@@ -10,8 +10,7 @@
 use std::iter::FusedIterator;
 
 use serde::Deserialize;
-use weir_plugin::time::Timestamp;
-use weir_plugin::{Config, Event, NewValue, Outcome, Plugin, Value};
+use weir_plugin::{Config, Event, NewValue, Outcome, Plugin};
 
 /// How to normalise the casing of a string field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -143,23 +142,9 @@ impl Plugin for Enrich {
     }
 
     fn process(&self, event: &Event<'_>) -> Outcome {
-        let time = match event.get("timestamp") {
-            None => return Outcome::reject("bad-timestamp", "field `timestamp` is missing"),
-            Some(Value::Text(text)) => match Timestamp::parse(text) {
-                Ok(time) => time,
-                Err(err) => {
-                    return Outcome::reject("bad-timestamp", format!("field `timestamp`: {err}"));
-                }
-            },
-            Some(other) => {
-                return Outcome::reject(
-                    "bad-timestamp",
-                    format!(
-                        "field `timestamp` must be a string, found {}",
-                        other.type_name()
-                    ),
-                );
-            }
+        let time = match event.timestamp("timestamp") {
+            Ok(time) => time,
+            Err(reason) => return Outcome::reject("bad-timestamp", reason),
         };
         let price = event.f64("price");
         let band = match price {

@@ -8,7 +8,6 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use weir_plugin::time::Timestamp;
 use weir_plugin::{Config, Event, Outcome, Plugin, Value};
 
 /// Hive's folder for a partition whose value is absent.
@@ -126,23 +125,9 @@ impl Plugin for PartitionByDate {
     }
 
     fn process(&self, event: &Event<'_>) -> Outcome {
-        let time = match event.get("timestamp") {
-            Some(Value::Text(text)) => match Timestamp::parse(text) {
-                Ok(time) => time,
-                Err(err) => {
-                    return Outcome::reject("bad-timestamp", format!("field `timestamp`: {err}"));
-                }
-            },
-            Some(other) => {
-                return Outcome::reject(
-                    "bad-timestamp",
-                    format!(
-                        "field `timestamp` must be a string, found {}",
-                        other.type_name()
-                    ),
-                );
-            }
-            None => return Outcome::reject("bad-timestamp", "field `timestamp` is missing"),
+        let time = match event.timestamp("timestamp") {
+            Ok(time) => time,
+            Err(reason) => return Outcome::reject("bad-timestamp", reason),
         };
         let mut outcome = Outcome::keep()
             .partition("year", format!("{:04}", time.year))

@@ -160,6 +160,22 @@ impl<'a> Event<'a> {
         self.get(name).and_then(|value| value.as_f64())
     }
 
+    /// The field `name` parsed as an ISO-8601 date-time. The error is a
+    /// reason fit for a `bad-timestamp` reject: it names the field and says
+    /// what is wrong (missing, not a string, not a date-time).
+    pub fn timestamp(&self, name: &str) -> Result<crate::time::Timestamp, String> {
+        match self.get(name) {
+            Some(Value::Text(text)) => {
+                crate::time::Timestamp::parse(text).map_err(|err| format!("field `{name}`: {err}"))
+            }
+            Some(other) => Err(format!(
+                "field `{name}` must be a string, found {}",
+                other.type_name()
+            )),
+            None => Err(format!("field `{name}` is missing")),
+        }
+    }
+
     /// Every top-level field, in the event's order.
     pub fn fields(&self) -> impl Iterator<Item = (&'a str, Value<'a>)> + '_ {
         let names = &self.raw.names;
