@@ -64,11 +64,16 @@ fn main() {
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
     let guest_target = guest_target_dir(&out_dir);
 
-    for watched in ["plugins", "wit", "Cargo.lock", "Cargo.toml"] {
-        println!(
-            "cargo:rerun-if-changed={}",
-            workspace.join(watched).display()
-        );
+    // Relative to this package, not absolute: the target directory may be
+    // shared by several checkouts (CI's clones), and an absolute path would
+    // watch whichever checkout built last.
+    for watched in [
+        "../../plugins",
+        "../../wit",
+        "../../Cargo.lock",
+        "../../Cargo.toml",
+    ] {
+        println!("cargo:rerun-if-changed={watched}");
     }
     println!("cargo:rerun-if-env-changed=WEIR_GUEST_TARGET_DIR");
 

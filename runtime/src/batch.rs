@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use weir_plugin::layout::{self, EventHeader, Field, Span, Value};
+
 use crate::bindings::wit;
 use crate::decode::{Arena, DecodeError, decode_object};
 
@@ -45,9 +47,10 @@ pub enum Fate {
     /// Still going (or kept, once the pipeline is done).
     Alive {
         /// The event's top-level fields.
-        fields: Vec<wit::Field>,
-        /// Hive partition values, in folder order.
-        partition: Vec<(String, String)>,
+        fields: Vec<Field>,
+        /// Hive partition values, in folder order: the key as an index of
+        /// the batch's names, the value as a span of its text.
+        partition: Vec<(u32, Span)>,
     },
     /// Filtered out on purpose.
     Dropped {
@@ -64,7 +67,7 @@ pub enum Fate {
 #[derive(Clone, Debug)]
 pub struct Record {
     payload: std::ops::Range<usize>,
-    position: wit::Span,
+    position: Span,
     /// Arrival time, microseconds since the Unix epoch.
     pub arrival_micros: i64,
     /// What became of it.
@@ -79,8 +82,8 @@ pub struct Batch {
     raw: Vec<u8>,
     records: Vec<Record>,
     arena: Arena,
-    scratch_fields: Vec<wit::Field>,
-    scratch_events: Vec<wit::Event>,
+    scratch_fields: Vec<u8>,
+    scratch_events: Vec<u8>,
     /// Records lent in the current call, by index.
     lent: Vec<usize>,
     /// Longest record accepted, in bytes; longer ones are rejected.
@@ -213,16 +216,23 @@ impl Batch {
         self.lent.clear();
         self.scratch_fields.clear();
         self.scratch_events.clear();
+        let mut field_count = 0u32;
         for (index, record) in self.records.iter().enumerate() {
             if let Fate::Alive { fields, .. } = &record.fate {
                 self.lent.push(index);
-                self.scratch_events.push(wit::Event {
-                    first_field: self.scratch_fields.len() as u32,
-                    field_count: fields.len() as u32,
-                    position: record.position,
-                    arrival_micros: record.arrival_micros,
-                });
-                self.scratch_fields.extend_from_slice(fields);
+                layout::push_event(
+                    &mut self.scratch_events,
+                    EventHeader {
+                        first_field: field_count,
+                        field_count: fields.len() as u32,
+                        position: record.position,
+                        arrival_micros: record.arrival_micros,
+                    },
+                );
+                for field in fields {
+                    layout::push_field(&mut self.scratch_fields, *field);
+                }
+                field_count += fields.len() as u32;
             }
         }
         wit::Batch {
@@ -247,28 +257,44 @@ impl Batch {
         &self.lent
     }
 
-    /// Apply a plugin's outcome to record `index`.
-    pub fn apply(&mut self, index: usize, outcome: wit::Outcome, stage: &Stage) {
-        let fate = match outcome {
-            wit::Outcome::Drop => Fate::Dropped {
-                stage: stage.clone(),
-                reason: "",
-            },
-            wit::Outcome::Reject(rejection) => Fate::Rejected(Rejection {
-                stage: stage.clone(),
-                code: rejection.code,
-                reason: rejection.reason,
-            }),
-            wit::Outcome::Keep(kept) => match self.keep(index, kept) {
-                Ok(()) => return,
-                Err((code, reason)) => Fate::Rejected(Rejection {
+    /// Apply a plugin's results to the records lent in the last
+    /// [`Batch::lend`], outcome by outcome. The caller checked there is one
+    /// outcome per lent record.
+    pub fn apply(&mut self, results: &wit::Results, stage: &Stage) {
+        // Each name of the results, as an index of the batch's names.
+        let names: Vec<u32> = results
+            .names
+            .iter()
+            .map(|name| self.arena.intern(name))
+            .collect();
+        let lent = std::mem::take(&mut self.lent);
+        for (&index, outcome) in lent.iter().zip(&results.outcomes) {
+            let fate = match *outcome {
+                wit::Outcome::Drop => Fate::Dropped {
                     stage: stage.clone(),
-                    code: code.to_string(),
-                    reason,
+                    reason: "",
+                },
+                wit::Outcome::Reject(rejection) => Fate::Rejected(Rejection {
+                    stage: stage.clone(),
+                    code: result_text(results, rejection.code)
+                        .unwrap_or("unnamed")
+                        .to_string(),
+                    reason: result_text(results, rejection.reason)
+                        .unwrap_or("")
+                        .to_string(),
                 }),
-            },
-        };
-        self.records[index].fate = fate;
+                wit::Outcome::Keep(kept) => match self.keep(index, results, &names, kept) {
+                    Ok(()) => continue,
+                    Err((code, reason)) => Fate::Rejected(Rejection {
+                        stage: stage.clone(),
+                        code: code.to_string(),
+                        reason,
+                    }),
+                },
+            };
+            self.records[index].fate = fate;
+        }
+        self.lent = lent;
     }
 
     /// Reject record `index` on behalf of `stage`.
@@ -282,46 +308,101 @@ impl Batch {
 
     /// Apply a keep's changes. An invalid change rejects the event (the
     /// plugin broke the contract for it) with a code and reason.
-    fn keep(&mut self, index: usize, kept: wit::Kept) -> Result<(), (&'static str, String)> {
+    fn keep(
+        &mut self,
+        index: usize,
+        results: &wit::Results,
+        names: &[u32],
+        kept: wit::Kept,
+    ) -> Result<(), (&'static str, String)> {
         let Fate::Alive { fields, partition } = &mut self.records[index].fate else {
             return Ok(());
         };
-        if let Some(json) = kept.replace {
-            let mut replaced = Vec::with_capacity(12);
-            decode_object(&json, &mut self.arena, &mut replaced).map_err(|error| {
-                (
-                    "bad-replace",
-                    format!(
-                        "the replacement payload is not a JSON object: {}",
-                        error.reason
-                    ),
-                )
-            })?;
-            *fields = replaced;
-        }
-        for update in kept.set {
-            let value = lower_value(&mut self.arena, &update.name, update.value)?;
-            let name = self.arena.intern(&update.name);
-            match fields.iter_mut().find(|field| field.name == name) {
-                Some(field) => field.value = value,
-                None => fields.push(wit::Field { name, value }),
-            }
-        }
-        for name in kept.remove {
-            if let Some(name) = self.arena.lookup(&name) {
-                fields.retain(|field| field.name != name);
-            }
-        }
-        for value in kept.partition {
-            check_partition_part("key", &value.key)?;
-            check_partition_part("value", &value.value)?;
-            match partition.iter_mut().find(|(key, _)| *key == value.key) {
-                Some(existing) => existing.1 = value.value,
-                None => partition.push((value.key, value.value)),
+        let first = kept.first as usize;
+        let changes = first
+            .checked_add(kept.count as usize)
+            .and_then(|end| results.changes.get(first..end))
+            .ok_or_else(|| bad_result("a keep's changes lie outside the results"))?;
+        let name = |index: u32| {
+            names
+                .get(index as usize)
+                .copied()
+                .ok_or_else(|| bad_result("a change names a field outside the results"))
+        };
+        for change in changes {
+            match *change {
+                wit::Change::Replace(span) => {
+                    let json = result_text(results, span)
+                        .ok_or_else(|| bad_result("a replacement outside the results' text"))?;
+                    let mut replaced = Vec::with_capacity(12);
+                    decode_object(json, &mut self.arena, &mut replaced).map_err(|error| {
+                        (
+                            "bad-replace",
+                            format!(
+                                "the replacement payload is not a JSON object: {}",
+                                error.reason
+                            ),
+                        )
+                    })?;
+                    *fields = replaced;
+                }
+                wit::Change::Set(field) => {
+                    let name = name(field.name)?;
+                    let value = lower_value(&mut self.arena, results, name, field.value)?;
+                    match fields.iter_mut().find(|known| known.name == name) {
+                        Some(known) => known.value = value,
+                        None => fields.push(Field { name, value }),
+                    }
+                }
+                wit::Change::Remove(removed) => {
+                    let removed = name(removed)?;
+                    fields.retain(|field| field.name != removed);
+                }
+                wit::Change::Partition(value) => {
+                    let key = name(value.key)?;
+                    check_partition_part("key", &self.arena.names[key as usize])?;
+                    let text = result_text(results, value.value)
+                        .ok_or_else(|| bad_result("a partition value outside the results' text"))?;
+                    check_partition_part("value", text)?;
+                    let span = self.arena.push_text(text);
+                    match partition.iter_mut().find(|(known, _)| *known == key) {
+                        Some(existing) => existing.1 = span,
+                        None => partition.push((key, span)),
+                    }
+                }
             }
         }
         Ok(())
     }
+
+    /// The `key=value/key=value` folder of a kept record's partition values.
+    pub fn partition_path(&self, partition: &[(u32, Span)], out: &mut String) {
+        out.clear();
+        for (key, value) in partition {
+            if !out.is_empty() {
+                out.push('/');
+            }
+            out.push_str(&self.arena.names[*key as usize]);
+            out.push('=');
+            out.push_str(crate::encode::span_str(&self.arena.text, *value));
+        }
+    }
+}
+
+fn bad_result(reason: &str) -> (&'static str, String) {
+    (
+        "bad-result",
+        format!("the plugin broke the contract: {reason}"),
+    )
+}
+
+/// The text of a span of the results, if it is in range and UTF-8.
+fn result_text(results: &wit::Results, span: wit::Span) -> Option<&str> {
+    let span = Span {
+        start: span.start,
+        len: span.len,
+    };
+    std::str::from_utf8(span.of(&results.text)?).ok()
 }
 
 /// Longest partition key or value: folder names must stay short enough for
@@ -352,31 +433,48 @@ fn check_partition_part(what: &str, part: &str) -> Result<(), (&'static str, Str
 
 fn lower_value(
     arena: &mut Arena,
-    name: &str,
-    value: wit::NewValue,
-) -> Result<wit::Value, (&'static str, String)> {
+    results: &wit::Results,
+    name: u32,
+    value: wit::Value,
+) -> Result<Value, (&'static str, String)> {
     Ok(match value {
-        wit::NewValue::Null => wit::Value::Null,
-        wit::NewValue::Boolean(b) => wit::Value::Boolean(b),
-        wit::NewValue::Integer(n) => wit::Value::Integer(n),
-        wit::NewValue::Float(x) if x.is_finite() => wit::Value::Float(x),
-        wit::NewValue::Float(x) => {
+        wit::Value::Null => Value::Null,
+        wit::Value::Boolean(b) => Value::Bool(b),
+        wit::Value::Integer(n) => Value::Int(n),
+        wit::Value::Float(x) if x.is_finite() => Value::Float(x),
+        wit::Value::Float(x) => {
             return Err((
                 "bad-value",
-                format!("field `{name}` set to {x}, which JSON cannot hold"),
+                format!(
+                    "field `{}` set to {x}, which JSON cannot hold",
+                    arena_name(arena, name)
+                ),
             ));
         }
-        wit::NewValue::Text(text) => wit::Value::Text(arena.push_text(&text)),
-        wit::NewValue::Json(json) => {
-            let parsed: Result<serde::de::IgnoredAny, _> = serde_json::from_str(&json);
-            let nested = json.trim_start().starts_with(['{', '[']);
-            if parsed.is_err() || !nested {
+        wit::Value::Text(span) => {
+            let text = result_text(results, span)
+                .ok_or_else(|| bad_result("a value outside the results' text"))?;
+            Value::Text(arena.push_text(text))
+        }
+        wit::Value::Json(span) => {
+            let json = result_text(results, span)
+                .ok_or_else(|| bad_result("a value outside the results' text"))?
+                .trim();
+            let parsed: Result<serde::de::IgnoredAny, _> = serde_json::from_str(json);
+            if parsed.is_err() || !json.starts_with(['{', '[']) {
                 return Err((
                     "bad-value",
-                    format!("field `{name}` set to JSON that is not an object or array"),
+                    format!(
+                        "field `{}` set to JSON that is not an object or array",
+                        arena_name(arena, name)
+                    ),
                 ));
             }
-            wit::Value::Json(arena.push_text(json.trim()))
+            Value::Json(arena.push_text(json))
         }
     })
+}
+
+fn arena_name(arena: &Arena, name: u32) -> String {
+    arena.names.get(name as usize).cloned().unwrap_or_default()
 }

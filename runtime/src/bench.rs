@@ -181,6 +181,7 @@ pub fn drive(
     let mut hash = Fnv::default();
     let mut counts = [0u64; 3];
     let mut position = itoa::Buffer::new();
+    let mut path = String::new();
     for (chunk_index, chunk) in lines.chunks(batch_size).enumerate() {
         batch.clear();
         for (offset, line) in chunk.iter().enumerate() {
@@ -199,12 +200,9 @@ pub fn drive(
             match &record.fate {
                 Fate::Alive { fields, partition } => {
                     counts[0] += 1;
-                    for (key, value) in partition {
-                        out.extend_from_slice(key.as_bytes());
-                        out.push(b'=');
-                        out.extend_from_slice(value.as_bytes());
-                        out.push(b'/');
-                    }
+                    batch.partition_path(partition, &mut path);
+                    out.extend_from_slice(path.as_bytes());
+                    out.push(b'/');
                     write_json_object(&mut out, &arena.names, &arena.text, fields);
                     out.push(b'\n');
                 }

@@ -10,7 +10,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::bindings::wit;
+use weir_plugin::layout::{Field, Span, Value};
+
 use crate::encode::{write_json_f64, write_json_i64, write_json_string};
 
 /// Field names and text of one batch: what spans and name indexes point into.
@@ -19,11 +20,33 @@ pub struct Arena {
     /// Field names, each once.
     pub names: Vec<String>,
     index: HashMap<String, u32, BuildHasherDefault<NameHasher>>,
+    /// The name index last seen at each field position (see `intern_at`).
+    hints: Vec<u32>,
     /// Text that spans point into.
     pub text: Vec<u8>,
 }
 
 impl Arena {
+    /// The index of the name of the field at `position` in an event, adding
+    /// it if new. Events of a batch mostly hold the same fields in the same
+    /// order, so the name seen at this position before is tried first.
+    pub fn intern_at(&mut self, position: usize, name: &str) -> u32 {
+        if let Some(&hint) = self.hints.get(position)
+            && self
+                .names
+                .get(hint as usize)
+                .is_some_and(|known| known == name)
+        {
+            return hint;
+        }
+        let index = self.intern(name);
+        if position >= self.hints.len() {
+            self.hints.resize(position + 1, 0);
+        }
+        self.hints[position] = index;
+        index
+    }
+
     /// The index of `name`, adding it if new.
     pub fn intern(&mut self, name: &str) -> u32 {
         if let Some(&index) = self.index.get(name) {
@@ -41,10 +64,15 @@ impl Arena {
     }
 
     /// Append text, returning its span.
-    pub fn push_text(&mut self, text: &str) -> wit::Span {
+    pub fn push_text(&mut self, text: &str) -> Span {
+        self.push_bytes(text.as_bytes())
+    }
+
+    /// Append bytes that are UTF-8 (the caller checked), returning their span.
+    pub fn push_bytes(&mut self, text: &[u8]) -> Span {
         let start = self.text.len() as u32;
-        self.text.extend_from_slice(text.as_bytes());
-        wit::Span {
+        self.text.extend_from_slice(text);
+        Span {
             start,
             len: text.len() as u32,
         }
@@ -54,6 +82,7 @@ impl Arena {
     pub fn clear(&mut self) {
         self.names.clear();
         self.index.clear();
+        self.hints.clear();
         self.text.clear();
     }
 }
@@ -101,7 +130,7 @@ pub struct DecodeError {
 pub fn decode_object(
     json: &str,
     arena: &mut Arena,
-    fields: &mut Vec<wit::Field>,
+    fields: &mut Vec<Field>,
 ) -> Result<(), DecodeError> {
     let start = fields.len();
     let mut deserializer = serde_json::Deserializer::from_str(json);
@@ -135,7 +164,7 @@ fn classify(err: serde_json::Error) -> DecodeError {
 
 struct ObjectSeed<'a> {
     arena: &'a mut Arena,
-    fields: &'a mut Vec<wit::Field>,
+    fields: &'a mut Vec<Field>,
     start: usize,
 }
 
@@ -155,19 +184,22 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(name) = map.next_key_seed(NameSeed(&mut *self.arena))? {
+        let mut position = 0;
+        while let Some(name) = map.next_key_seed(NameSeed(&mut *self.arena, position))? {
+            position += 1;
             let value = map.next_value_seed(ValueSeed(&mut *self.arena))?;
             let event_fields = &mut self.fields[self.start..];
             match event_fields.iter_mut().find(|field| field.name == name) {
                 Some(field) => field.value = value,
-                None => self.fields.push(wit::Field { name, value }),
+                None => self.fields.push(Field { name, value }),
             }
         }
         Ok(())
     }
 }
 
-struct NameSeed<'a>(&'a mut Arena);
+/// Reads a field name and interns it, with the field's position as a hint.
+struct NameSeed<'a>(&'a mut Arena, usize);
 
 impl<'de> DeserializeSeed<'de> for NameSeed<'_> {
     type Value = u32;
@@ -185,69 +217,69 @@ impl Visitor<'_> for NameSeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, name: &str) -> Result<u32, E> {
-        Ok(self.0.intern(name))
+        Ok(self.0.intern_at(self.1, name))
     }
 }
 
 struct ValueSeed<'a>(&'a mut Arena);
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
-    type Value = wit::Value;
+    type Value = Value;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<wit::Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for ValueSeed<'_> {
-    type Value = wit::Value;
+    type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<wit::Value, E> {
-        Ok(wit::Value::Null)
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
 
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<wit::Value, E> {
-        Ok(wit::Value::Boolean(value))
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
     }
 
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<wit::Value, E> {
-        Ok(wit::Value::Integer(value))
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Int(value))
     }
 
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<wit::Value, E> {
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Value, E> {
         Ok(match i64::try_from(value) {
-            Ok(value) => wit::Value::Integer(value),
-            Err(_) => wit::Value::Float(value as f64),
+            Ok(value) => Value::Int(value),
+            Err(_) => Value::Float(value as f64),
         })
     }
 
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<wit::Value, E> {
-        Ok(wit::Value::Float(value))
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
+        Ok(Value::Float(value))
     }
 
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<wit::Value, E> {
-        Ok(wit::Value::Text(self.0.push_text(value)))
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::Text(self.0.push_text(value)))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<wit::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
         let start = self.0.text.len();
         Transcode(&mut self.0.text).visit_map(map)?;
-        Ok(wit::Value::Json(span_from(start, self.0.text.len())))
+        Ok(Value::Json(span_from(start, self.0.text.len())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<wit::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
         let start = self.0.text.len();
         Transcode(&mut self.0.text).visit_seq(seq)?;
-        Ok(wit::Value::Json(span_from(start, self.0.text.len())))
+        Ok(Value::Json(span_from(start, self.0.text.len())))
     }
 }
 
-fn span_from(start: usize, end: usize) -> wit::Span {
-    wit::Span {
+fn span_from(start: usize, end: usize) -> Span {
+    Span {
         start: start as u32,
         len: (end - start) as u32,
     }
@@ -364,17 +396,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(fields.len(), 7);
+        assert!(matches!(fields[0].value, Value::Text(s) if span_str(&arena.text, s) == "u\"1"));
+        assert_eq!(fields[1].value, Value::Float(19.99));
+        assert_eq!(fields[2].value, Value::Int(2));
+        assert_eq!(fields[3].value, Value::Bool(true));
+        assert_eq!(fields[4].value, Value::Null);
         assert!(
-            matches!(fields[0].value, wit::Value::Text(s) if span_str(&arena.text, s) == "u\"1")
+            matches!(fields[5].value, Value::Json(s) if span_str(&arena.text, s) == r#"["a",{"b":[1,2.5]}]"#)
         );
-        assert_eq!(fields[1].value, wit::Value::Float(19.99));
-        assert_eq!(fields[2].value, wit::Value::Integer(2));
-        assert_eq!(fields[3].value, wit::Value::Boolean(true));
-        assert_eq!(fields[4].value, wit::Value::Null);
-        assert!(
-            matches!(fields[5].value, wit::Value::Json(s) if span_str(&arena.text, s) == r#"["a",{"b":[1,2.5]}]"#)
-        );
-        assert!(matches!(fields[6].value, wit::Value::Json(s) if span_str(&arena.text, s) == "[]"));
+        assert!(matches!(fields[6].value, Value::Json(s) if span_str(&arena.text, s) == "[]"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Encoders: events to JSON text. Pure functions over bytes; no I/O.
 
-use crate::bindings::wit;
+use weir_plugin::layout::{Field, Span, Value};
 
 /// Append `s` to `out` as a JSON string literal, quotes included.
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
@@ -11,6 +11,13 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
 /// escaping, so the text is copied as bytes, never re-validated.
 pub fn write_json_string_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
+    // Most strings need no escaping: check them in one pass the compiler
+    // vectorises, and copy them whole.
+    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (at, &byte) in bytes.iter().enumerate() {
         let escape: &[u8] = match byte {
@@ -55,7 +62,7 @@ pub fn write_json_i64(out: &mut Vec<u8>, value: i64) {
 
 /// Append one event, given as its fields over a batch's names and text, as a
 /// compact JSON object (no newline).
-pub fn write_json_object(out: &mut Vec<u8>, names: &[String], text: &[u8], fields: &[wit::Field]) {
+pub fn write_json_object(out: &mut Vec<u8>, names: &[String], text: &[u8], fields: &[Field]) {
     out.push(b'{');
     for (index, field) in fields.iter().enumerate() {
         if index > 0 {
@@ -64,27 +71,27 @@ pub fn write_json_object(out: &mut Vec<u8>, names: &[String], text: &[u8], field
         write_json_string(out, &names[field.name as usize]);
         out.push(b':');
         match field.value {
-            wit::Value::Null => out.extend_from_slice(b"null"),
-            wit::Value::Boolean(true) => out.extend_from_slice(b"true"),
-            wit::Value::Boolean(false) => out.extend_from_slice(b"false"),
-            wit::Value::Integer(n) => write_json_i64(out, n),
-            wit::Value::Float(x) => write_json_f64(out, x),
-            wit::Value::Text(span) => write_json_string_bytes(out, span_bytes(text, span)),
-            wit::Value::Json(span) => out.extend_from_slice(span_bytes(text, span)),
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Bool(true) => out.extend_from_slice(b"true"),
+            Value::Bool(false) => out.extend_from_slice(b"false"),
+            Value::Int(n) => write_json_i64(out, n),
+            Value::Float(x) => write_json_f64(out, x),
+            Value::Text(span) => write_json_string_bytes(out, span_bytes(text, span)),
+            Value::Json(span) => out.extend_from_slice(span_bytes(text, span)),
         }
     }
     out.push(b'}');
 }
 
 /// The bytes of a span. The host builds every span itself, in range.
-pub fn span_bytes(text: &[u8], span: wit::Span) -> &[u8] {
+pub fn span_bytes(text: &[u8], span: Span) -> &[u8] {
     let start = span.start as usize;
     &text[start..start + span.len as usize]
 }
 
 /// The text of a span: valid UTF-8, since the host only ever writes `&str`
 /// into the text buffer at character boundaries.
-pub fn span_str(text: &[u8], span: wit::Span) -> &str {
+pub fn span_str(text: &[u8], span: Span) -> &str {
     std::str::from_utf8(span_bytes(text, span)).unwrap_or("")
 }
 

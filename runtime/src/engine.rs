@@ -65,6 +65,11 @@ impl PluginEngine {
         config.wasm_component_model(true);
         // Deadlines: every store must set one (see `state::new_store`).
         config.epoch_interruption(true);
+        // `WEIR_PERF_MAP=1` writes /tmp/perf-<pid>.map so `perf report` can
+        // name the functions of plugins, not just the host's.
+        if std::env::var_os("WEIR_PERF_MAP").is_some_and(|v| v == "1") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)?;
         spawn_ticker(engine.weak());
         Ok(PluginEngine { engine })

@@ -86,9 +86,8 @@ impl LakeWriter {
             let (files, dir, key) = match &record.fate {
                 Fate::Alive { fields, partition } => {
                     write_json_object(&mut self.line, &arena.names, &arena.text, fields);
-                    let key: Vec<String> =
-                        partition.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    let key = key.join("/");
+                    let mut key = String::new();
+                    batch.partition_path(partition, &mut key);
                     (&mut self.data, &self.table_dir, key)
                 }
                 Fate::Rejected(rejection) => {

@@ -2,8 +2,8 @@
 //! measures the WebAssembly pipeline against, running the very same plugin
 //! code through the same lending and applying.
 //!
-//! A native step converts the host's batch into the SDK's plain types (the
-//! copy a WebAssembly call makes into guest memory) and the outcomes back.
+//! A native step copies the host's batch into the SDK's plain types (the
+//! copy a WebAssembly call makes into guest memory) and the results back.
 
 use crate::bindings::wit;
 use weir_plugin::wit as sdk;
@@ -15,7 +15,7 @@ pub trait NativePlugin: Send {
     /// Its version.
     fn version(&self) -> &str;
     /// Process one batch, one outcome per event.
-    fn process(&self, batch: &wit::Batch) -> Vec<wit::Outcome>;
+    fn process(&self, batch: &wit::Batch) -> wit::Results;
 }
 
 /// A guest SDK plugin, compiled natively.
@@ -30,26 +30,15 @@ impl<P: weir_plugin::Plugin + Send> NativePlugin for Native<P> {
         P::VERSION
     }
 
-    fn process(&self, batch: &wit::Batch) -> Vec<wit::Outcome> {
+    fn process(&self, batch: &wit::Batch) -> wit::Results {
         let batch = to_sdk(batch);
-        match weir_plugin::Batch::new(&batch) {
-            Ok(view) => self
-                .0
-                .process_batch(&view)
-                .into_iter()
-                .map(|outcome| from_sdk(outcome.into_wit()))
+        let outcomes = match weir_plugin::Batch::new(&batch) {
+            Ok(view) => self.0.process_batch(&view),
+            Err(reason) => (0..batch.events.len() / weir_plugin::layout::EVENT_BYTES)
+                .map(|_| weir_plugin::Outcome::reject("bad-batch", reason.clone()))
                 .collect(),
-            Err(reason) => batch
-                .events
-                .iter()
-                .map(|_| {
-                    wit::Outcome::Reject(wit::Rejection {
-                        code: "bad-batch".to_string(),
-                        reason: reason.clone(),
-                    })
-                })
-                .collect(),
-        }
+        };
+        from_sdk(weir_plugin::results::results(outcomes))
     }
 }
 
@@ -61,81 +50,68 @@ pub fn native<P: weir_plugin::Plugin + Send>(
     Ok(Box::new(Native(plugin)))
 }
 
-fn span(span: wit::Span) -> sdk::Span {
-    sdk::Span {
+fn span(span: sdk::Span) -> wit::Span {
+    wit::Span {
         start: span.start,
         len: span.len,
     }
 }
 
-/// The host's batch in the SDK's types.
+/// The host's batch in the SDK's types: the copy a call into WebAssembly
+/// makes of the same buffers.
 pub fn to_sdk(batch: &wit::Batch) -> sdk::Batch {
     sdk::Batch {
         source: batch.source.clone(),
         names: batch.names.clone(),
         text: batch.text.clone(),
-        fields: batch
-            .fields
-            .iter()
-            .map(|field| sdk::Field {
-                name: field.name,
-                value: match field.value {
-                    wit::Value::Null => sdk::Value::Null,
-                    wit::Value::Boolean(b) => sdk::Value::Boolean(b),
-                    wit::Value::Integer(n) => sdk::Value::Integer(n),
-                    wit::Value::Float(x) => sdk::Value::Float(x),
-                    wit::Value::Text(s) => sdk::Value::Text(span(s)),
-                    wit::Value::Json(s) => sdk::Value::Json(span(s)),
-                },
-            })
-            .collect(),
-        events: batch
-            .events
-            .iter()
-            .map(|event| sdk::Event {
-                first_field: event.first_field,
-                field_count: event.field_count,
-                position: span(event.position),
-                arrival_micros: event.arrival_micros,
-            })
-            .collect(),
+        fields: batch.fields.clone(),
+        events: batch.events.clone(),
     }
 }
 
-/// An SDK outcome in the host's types.
-pub fn from_sdk(outcome: sdk::Outcome) -> wit::Outcome {
-    match outcome {
-        sdk::Outcome::Drop => wit::Outcome::Drop,
-        sdk::Outcome::Reject(r) => wit::Outcome::Reject(wit::Rejection {
-            code: r.code,
-            reason: r.reason,
-        }),
-        sdk::Outcome::Keep(kept) => wit::Outcome::Keep(wit::Kept {
-            replace: kept.replace,
-            set: kept
-                .set
-                .into_iter()
-                .map(|update| wit::FieldUpdate {
-                    name: update.name,
-                    value: match update.value {
-                        sdk::NewValue::Null => wit::NewValue::Null,
-                        sdk::NewValue::Boolean(b) => wit::NewValue::Boolean(b),
-                        sdk::NewValue::Integer(n) => wit::NewValue::Integer(n),
-                        sdk::NewValue::Float(x) => wit::NewValue::Float(x),
-                        sdk::NewValue::Text(t) => wit::NewValue::Text(t),
-                        sdk::NewValue::Json(j) => wit::NewValue::Json(j),
-                    },
-                })
-                .collect(),
-            remove: kept.remove,
-            partition: kept
-                .partition
-                .into_iter()
-                .map(|p| wit::PartitionValue {
+/// SDK results in the host's types.
+pub fn from_sdk(results: sdk::Results) -> wit::Results {
+    let value = |value: sdk::Value| match value {
+        sdk::Value::Null => wit::Value::Null,
+        sdk::Value::Boolean(b) => wit::Value::Boolean(b),
+        sdk::Value::Integer(n) => wit::Value::Integer(n),
+        sdk::Value::Float(x) => wit::Value::Float(x),
+        sdk::Value::Text(s) => wit::Value::Text(span(s)),
+        sdk::Value::Json(s) => wit::Value::Json(span(s)),
+    };
+    wit::Results {
+        names: results.names,
+        text: results.text,
+        changes: results
+            .changes
+            .into_iter()
+            .map(|change| match change {
+                sdk::Change::Replace(s) => wit::Change::Replace(span(s)),
+                sdk::Change::Set(field) => wit::Change::Set(wit::Field {
+                    name: field.name,
+                    value: value(field.value),
+                }),
+                sdk::Change::Remove(name) => wit::Change::Remove(name),
+                sdk::Change::Partition(p) => wit::Change::Partition(wit::PartitionValue {
                     key: p.key,
-                    value: p.value,
-                })
-                .collect(),
-        }),
+                    value: span(p.value),
+                }),
+            })
+            .collect(),
+        outcomes: results
+            .outcomes
+            .into_iter()
+            .map(|outcome| match outcome {
+                sdk::Outcome::Keep(kept) => wit::Outcome::Keep(wit::Kept {
+                    first: kept.first,
+                    count: kept.count,
+                }),
+                sdk::Outcome::Drop => wit::Outcome::Drop,
+                sdk::Outcome::Reject(r) => wit::Outcome::Reject(wit::Rejection {
+                    code: span(r.code),
+                    reason: span(r.reason),
+                }),
+            })
+            .collect(),
     }
 }

@@ -114,7 +114,7 @@ impl Step {
 
     /// Run one lent batch. On a failure the instance is dropped, to be
     /// recreated for the next batch.
-    fn call(&mut self, batch: &wit::Batch) -> Result<Vec<wit::Outcome>, String> {
+    fn call(&mut self, batch: &wit::Batch, events: usize) -> Result<wit::Results, String> {
         let result = match &mut self.runner {
             Runner::Native(plugin) => Ok(plugin.process(batch)),
             Runner::Wasm { plugin, instance } => {
@@ -130,18 +130,17 @@ impl Step {
                 result
             }
         };
-        let outcomes = result?;
-        if outcomes.len() != batch.events.len() {
+        let results = result?;
+        if results.outcomes.len() != events {
             if let Runner::Wasm { instance, .. } = &mut self.runner {
                 *instance = None;
             }
             return Err(format!(
-                "broke the contract: returned {} outcomes for {} events",
-                outcomes.len(),
-                batch.events.len()
+                "broke the contract: returned {} outcomes for {events} events",
+                results.outcomes.len()
             ));
         }
-        Ok(outcomes)
+        Ok(results)
     }
 }
 
@@ -174,20 +173,19 @@ impl Pipeline {
     pub fn run(&mut self, batch: &mut Batch) -> Result<(), PluginFailed> {
         for step in &mut self.steps {
             let lent = batch.lend();
-            let count = lent.events.len();
+            let count = batch.lent().len();
             if count == 0 {
                 batch.restore(lent);
                 break;
             }
             let started = Instant::now();
-            let result = step.call(&lent);
+            let result = step.call(&lent, count);
             batch.restore(lent);
-            let indexes = batch.lent().to_vec();
             step.stats.events_in += count as u64;
             match result {
-                Ok(outcomes) => {
-                    for (index, outcome) in indexes.into_iter().zip(outcomes) {
-                        batch.apply(index, outcome, &step.stage);
+                Ok(results) => {
+                    batch.apply(&results, &step.stage);
+                    for &index in batch.lent() {
                         match &batch.records()[index].fate {
                             Fate::Alive { .. } => step.stats.kept += 1,
                             Fate::Dropped { .. } => step.stats.dropped += 1,
@@ -205,7 +203,7 @@ impl Pipeline {
                         });
                     }
                     tracing::warn!(plugin = %step.name(), events = count, %cause, "plugin failed; its events are rejected");
-                    for index in indexes {
+                    for index in batch.lent().to_vec() {
                         batch.reject(index, &step.stage, "plugin-failed", &cause);
                     }
                     step.stats.rejected += count as u64;

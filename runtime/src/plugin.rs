@@ -231,11 +231,7 @@ pub struct PluginInstance {
 impl PluginInstance {
     /// Run one batch. On a trap, a deadline or an out-of-memory the error is
     /// the cause, in one line, and the instance must not be used again.
-    pub fn process(
-        &mut self,
-        batch: &wit::Batch,
-        limits: &Limits,
-    ) -> Result<Vec<wit::Outcome>, String> {
+    pub fn process(&mut self, batch: &wit::Batch, limits: &Limits) -> Result<wit::Results, String> {
         self.store.data_mut().begin_call();
         self.store.set_epoch_deadline(limits.deadline_ticks());
         let result = self

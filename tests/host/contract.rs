@@ -9,6 +9,7 @@ use weir::bench::{BenchOptions, bench_events, drive, native_pipeline, wasm_pipel
 use weir::bindings::wit;
 use weir::engine::{Limits, PluginEngine};
 use weir::plugin::{LoadError, LoadedPlugin, PluginSource};
+use weir_plugin::{NewValue, Outcome};
 
 use crate::common::{batch_of, fates};
 
@@ -88,90 +89,88 @@ fn load_errors_name_the_plugin_and_the_cause() {
     assert!(!err.contains('\n'));
 }
 
+/// Lend a batch of four identical events and apply `outcomes` to it, laid
+/// out as a plugin's SDK lays them out.
+fn apply(outcomes: Vec<Outcome>) -> weir::batch::Batch {
+    let mut batch = batch_of(&[r#"{"a":1,"b":"x"}"#; 4]);
+    let lent = batch.lend();
+    batch.restore(lent);
+    let results = weir::native::from_sdk(weir_plugin::results::results(outcomes));
+    batch.apply(&results, &Stage::host());
+    batch
+}
+
+fn kept_json(batch: &weir::batch::Batch, index: usize) -> (String, String) {
+    let Fate::Alive { fields, partition } = &batch.records()[index].fate else {
+        panic!(
+            "record {index} is not kept: {:?}",
+            batch.records()[index].fate
+        )
+    };
+    let mut out = Vec::new();
+    let arena = batch.arena();
+    weir::encode::write_json_object(&mut out, &arena.names, &arena.text, fields);
+    let mut path = String::new();
+    batch.partition_path(partition, &mut path);
+    (String::from_utf8(out).unwrap(), path)
+}
+
 #[test]
 fn a_keep_sets_removes_replaces_and_partitions() {
-    let stage = Stage::host();
-    let mut batch = batch_of(&[r#"{"a":1,"b":"x"}"#; 4]);
-    let keep = |kept: wit::Kept| wit::Outcome::Keep(kept);
-    let empty = || wit::Kept {
-        replace: None,
-        set: vec![],
-        remove: vec![],
-        partition: vec![],
-    };
-    batch.apply(
-        0,
-        keep(wit::Kept {
-            set: vec![
-                wit::FieldUpdate {
-                    name: "a".into(),
-                    value: wit::NewValue::Text("one".into()),
-                },
-                wit::FieldUpdate {
-                    name: "c".into(),
-                    value: wit::NewValue::Json(r#"{"d":[1]}"#.into()),
-                },
-            ],
-            remove: vec!["b".into(), "never-seen".into()],
-            partition: vec![wit::PartitionValue {
-                key: "year".into(),
-                value: "2026".into(),
-            }],
-            ..empty()
-        }),
-        &stage,
-    );
-    batch.apply(
-        1,
-        keep(wit::Kept {
-            replace: Some(r#"{"z":true}"#.into()),
-            ..empty()
-        }),
-        &stage,
-    );
-    batch.apply(
-        2,
-        keep(wit::Kept {
-            partition: vec![wit::PartitionValue {
-                key: "day".into(),
-                value: "../../etc".into(),
-            }],
-            ..empty()
-        }),
-        &stage,
-    );
-    batch.apply(
-        3,
-        keep(wit::Kept {
-            set: vec![wit::FieldUpdate {
-                name: "x".into(),
-                value: wit::NewValue::Float(f64::NAN),
-            }],
-            ..empty()
-        }),
-        &stage,
-    );
-    let json = |index: usize| {
-        let Fate::Alive { fields, partition } = &batch.records()[index].fate else {
-            panic!()
-        };
-        let mut out = Vec::new();
-        let arena = batch.arena();
-        weir::encode::write_json_object(&mut out, &arena.names, &arena.text, fields);
-        (String::from_utf8(out).unwrap(), partition.clone())
-    };
+    let batch = apply(vec![
+        Outcome::keep()
+            .set("a", "one")
+            .set("c", NewValue::Json(r#"{"d":[1]}"#.into()))
+            .remove("b")
+            .remove("never-seen")
+            .partition("year", "2026")
+            .partition("month", "02")
+            .partition("year", "2027"),
+        Outcome::keep().replace(r#"{"z":true}"#).set("y", 2i64),
+        Outcome::keep().partition("day", "../../etc"),
+        Outcome::keep().set("x", f64::NAN),
+    ]);
     assert_eq!(
-        json(0),
+        kept_json(&batch, 0),
         (
             r#"{"a":"one","c":{"d":[1]}}"#.to_string(),
-            vec![("year".into(), "2026".into())]
+            "year=2027/month=02".to_string()
         )
     );
-    assert_eq!(json(1).0, r#"{"z":true}"#);
+    assert_eq!(kept_json(&batch, 1).0, r#"{"z":true,"y":2}"#);
     assert_eq!(
         fates(&batch)[2..],
         ["rejected:bad-partition", "rejected:bad-value"]
     );
+}
+
+#[test]
+fn results_that_point_outside_themselves_reject_the_event() {
+    let mut batch = batch_of(&[r#"{"a":1}"#; 3]);
+    let lent = batch.lend();
+    batch.restore(lent);
+    let span = |start, len| wit::Span { start, len };
+    let results = wit::Results {
+        names: vec!["a".into()],
+        text: b"ok".to_vec(),
+        changes: vec![
+            wit::Change::Set(wit::Field {
+                name: 7,
+                value: wit::Value::Null,
+            }),
+            wit::Change::Set(wit::Field {
+                name: 0,
+                value: wit::Value::Text(span(1, 99)),
+            }),
+        ],
+        outcomes: vec![
+            wit::Outcome::Keep(wit::Kept { first: 0, count: 1 }),
+            wit::Outcome::Keep(wit::Kept { first: 1, count: 5 }),
+            wit::Outcome::Keep(wit::Kept { first: 1, count: 1 }),
+        ],
+    };
+    batch.apply(&results, &Stage::host());
+    assert_eq!(fates(&batch), ["rejected:bad-result"; 3]);
 }
 
 #[test]

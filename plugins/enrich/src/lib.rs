@@ -76,21 +76,25 @@ impl Default for Settings {
 }
 
 /// The enricher, configured.
+///
+/// Band names live for the whole life of the plugin instance, so they are
+/// leaked once at init into `&'static str`: each event then names its band
+/// without copying it.
 pub struct Enrich {
     /// `(below, name)`, ascending.
-    bands: Vec<(f64, String)>,
-    top_band: String,
+    bands: Vec<(f64, &'static str)>,
+    top_band: &'static str,
     high_value_threshold: f64,
     category_case: Case,
     device_case: Case,
 }
 
 impl Enrich {
-    fn band(&self, price: f64) -> &str {
+    fn band(&self, price: f64) -> &'static str {
         self.bands
             .iter()
             .find(|(below, _)| price < *below)
-            .map_or(&self.top_band, |(_, name)| name)
+            .map_or(self.top_band, |(_, name)| name)
     }
 }
 
@@ -132,9 +136,9 @@ impl Plugin for Enrich {
             bands: settings
                 .price_bands
                 .into_iter()
-                .map(|band| (band.below, band.name))
+                .map(|band| (band.below, &*band.name.leak()))
                 .collect(),
-            top_band: settings.top_band,
+            top_band: settings.top_band.leak(),
             high_value_threshold: settings.high_value_threshold,
             category_case: settings.category_case,
             device_case: settings.device_case,
@@ -148,7 +152,7 @@ impl Plugin for Enrich {
         };
         let price = event.f64("price");
         let band = match price {
-            Some(price) => NewValue::Text(self.band(price).to_string()),
+            Some(price) => NewValue::from(self.band(price)),
             None => NewValue::Null,
         };
         let mut outcome = Outcome::keep()
@@ -174,6 +178,16 @@ impl Plugin for Enrich {
 
 /// `text` in `case`, or `None` when that changes nothing.
 fn recase(case: Case, text: &str) -> Option<String> {
+    // ASCII, the usual case, needs no per-character iterator.
+    if text.is_ascii() {
+        match case {
+            Case::Lower if !text.bytes().any(|b| b.is_ascii_uppercase()) => return None,
+            Case::Lower => return Some(text.to_ascii_lowercase()),
+            Case::Upper if !text.bytes().any(|b| b.is_ascii_lowercase()) => return None,
+            Case::Upper => return Some(text.to_ascii_uppercase()),
+            Case::Title | Case::Keep => {}
+        }
+    }
     if case == Case::Keep || CaseChars::new(case, text).eq(text.chars()) {
         return None;
     }
@@ -246,7 +260,7 @@ mod tests {
     use weir_plugin::testing::{init, one, run};
 
     fn text(value: &str) -> NewValue {
-        NewValue::Text(value.to_string())
+        NewValue::from(value.to_string())
     }
 
     fn event(price: &str) -> String {

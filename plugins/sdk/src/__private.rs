@@ -17,6 +17,7 @@ pub use bindings::exports::weir::plugin::transform as exports;
 #[cfg(target_arch = "wasm32")]
 pub use wit_bindgen;
 
+use crate::results::results;
 use crate::{Batch, Config, Outcome, Plugin, wit};
 
 pub fn describe<P: Plugin>() -> wit::Description {
@@ -33,24 +34,18 @@ pub fn init<P: Plugin>(config: String) -> Result<P, String> {
 /// Run a batch through an initialised plugin. A plugin that was never
 /// initialised rejects every event rather than trapping: the host always calls
 /// `init` first, so this only happens when the host is wrong.
-pub fn process<P: Plugin>(plugin: Option<&P>, batch: &wit::Batch) -> Vec<wit::Outcome> {
-    let Some(plugin) = plugin else {
-        return batch
-            .events
-            .iter()
-            .map(|_| Outcome::reject("not-initialised", "init was not called").into_wit())
-            .collect();
+pub fn process<P: Plugin>(plugin: Option<&P>, batch: &wit::Batch) -> wit::Results {
+    let failure = match plugin {
+        None => "init was not called".to_string(),
+        Some(plugin) => match Batch::new(batch) {
+            Ok(view) => return results(plugin.process_batch(&view)),
+            Err(reason) => reason,
+        },
     };
-    match Batch::new(batch) {
-        Ok(view) => plugin
-            .process_batch(&view)
-            .into_iter()
-            .map(Outcome::into_wit)
+    let events = batch.events.len() / crate::layout::EVENT_BYTES;
+    results(
+        (0..events)
+            .map(|_| Outcome::reject("bad-batch", failure.clone()))
             .collect(),
-        Err(reason) => batch
-            .events
-            .iter()
-            .map(|_| Outcome::reject("bad-batch", reason.clone()).into_wit())
-            .collect(),
-    }
+    )
 }

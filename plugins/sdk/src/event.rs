@@ -1,31 +1,37 @@
-//! Read-only views of the batch the host lends a plugin.
+//! Read-only views of the batch the host lends a plugin, read in place.
 
+use crate::layout::{self, EVENT_BYTES, FIELD_BYTES};
 use crate::wit;
 
 /// A batch of events, as a plugin reads it.
 #[derive(Clone, Copy)]
 pub struct Batch<'a> {
     raw: &'a wit::Batch,
+    events: usize,
 }
 
 impl<'a> Batch<'a> {
-    /// Wrap the host's batch. Fails only if the host broke the contract (an
-    /// index out of range). Text is checked span by span as it is read, which
-    /// costs less than checking all of it when plugins read a few fields.
+    /// Wrap the host's batch. Fails only if the host broke the contract:
+    /// packed columns of the wrong length, an event's fields out of range.
+    /// Text and names are checked as they are read.
     pub fn new(raw: &'a wit::Batch) -> Result<Self, String> {
-        let field_count = raw.fields.len();
-        for event in &raw.events {
-            let end = event.first_field as usize + event.field_count as usize;
-            if end > field_count {
-                return Err(format!("event fields {end} out of range {field_count}"));
+        if !raw.fields.len().is_multiple_of(FIELD_BYTES)
+            || !raw.events.len().is_multiple_of(EVENT_BYTES)
+        {
+            return Err("packed fields or events of a length the layout forbids".to_string());
+        }
+        let fields = raw.fields.len() / FIELD_BYTES;
+        let events = raw.events.len() / EVENT_BYTES;
+        for index in 0..events {
+            let header = layout::read_event(&raw.events, index).expect("in range");
+            let end = header.first_field as usize + header.field_count as usize;
+            if end > fields {
+                return Err(format!(
+                    "event {index} has fields past the batch's {fields}"
+                ));
             }
         }
-        for field in &raw.fields {
-            if field.name as usize >= raw.names.len() {
-                return Err(format!("field name index {} out of range", field.name));
-            }
-        }
-        Ok(Batch { raw })
+        Ok(Batch { raw, events })
     }
 
     /// The source the batch came from: a file name, `stdin`, a shard id.
@@ -35,20 +41,20 @@ impl<'a> Batch<'a> {
 
     /// Number of events.
     pub fn len(&self) -> usize {
-        self.raw.events.len()
+        self.events
     }
 
     /// True when the batch holds no event.
     pub fn is_empty(&self) -> bool {
-        self.raw.events.is_empty()
+        self.events == 0
     }
 
     /// The events, in source order.
-    pub fn events(&self) -> impl Iterator<Item = Event<'a>> + '_ {
-        let batch = *self;
-        (0..self.raw.events.len()).map(move |index| Event {
-            raw: batch.raw,
-            meta: &batch.raw.events[index],
+    pub fn events(&self) -> impl Iterator<Item = Event<'a>> + use<'a> {
+        let raw = self.raw;
+        (0..self.events).map(move |index| Event {
+            raw,
+            header: layout::read_event(&raw.events, index).expect("checked by Batch::new"),
         })
     }
 
@@ -62,7 +68,7 @@ impl<'a> Batch<'a> {
 #[derive(Clone, Copy)]
 pub struct Event<'a> {
     raw: &'a wit::Batch,
-    meta: &'a wit::Event,
+    header: layout::EventHeader,
 }
 
 /// A field's value, borrowed from the batch.
@@ -114,40 +120,48 @@ impl<'a> Value<'a> {
 }
 
 impl<'a> Event<'a> {
-    fn span(&self, span: wit::Span) -> &'a str {
-        let start = span.start as usize;
+    fn text(&self, span: layout::Span) -> &'a str {
         // The host writes only UTF-8 at character boundaries; a span that is
         // out of range or not UTF-8 reads as empty rather than trapping.
-        self.raw
-            .text
-            .get(start..start + span.len as usize)
+        span.of(&self.raw.text)
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .unwrap_or("")
     }
 
-    fn fields_raw(&self) -> &'a [wit::Field] {
-        let start = self.meta.first_field as usize;
-        &self.raw.fields[start..start + self.meta.field_count as usize]
+    fn name(&self, index: u32) -> &'a str {
+        self.raw
+            .names
+            .get(index as usize)
+            .map_or("", String::as_str)
     }
 
-    fn decode(&self, value: &wit::Value) -> Value<'a> {
-        match *value {
-            wit::Value::Null => Value::Null,
-            wit::Value::Boolean(b) => Value::Bool(b),
-            wit::Value::Integer(n) => Value::Int(n),
-            wit::Value::Float(x) => Value::Float(x),
-            wit::Value::Text(span) => Value::Text(self.span(span)),
-            wit::Value::Json(span) => Value::Json(self.span(span)),
+    fn decode(&self, value: layout::Value) -> Value<'a> {
+        match value {
+            layout::Value::Null => Value::Null,
+            layout::Value::Bool(b) => Value::Bool(b),
+            layout::Value::Int(n) => Value::Int(n),
+            layout::Value::Float(x) => Value::Float(x),
+            layout::Value::Text(span) => Value::Text(self.text(span)),
+            layout::Value::Json(span) => Value::Json(self.text(span)),
         }
+    }
+
+    fn raw_fields(&self) -> impl Iterator<Item = layout::Field> + use<'a> {
+        let fields = &self.raw.fields;
+        let first = self.header.first_field as usize;
+        (first..first + self.header.field_count as usize)
+            .filter_map(move |index| layout::read_field(fields, index))
     }
 
     /// The value of the top-level field `name`, if the event has it.
     pub fn get(&self, name: &str) -> Option<Value<'a>> {
-        let names = &self.raw.names;
-        self.fields_raw()
-            .iter()
-            .find(|field| names[field.name as usize] == name)
-            .map(|field| self.decode(&field.value))
+        let fields = &self.raw.fields;
+        let first = self.header.first_field as usize;
+        // Compare names before decoding any value: most fields are not it.
+        let index = (first..first + self.header.field_count as usize).find(|&index| {
+            layout::read_field_name(fields, index).is_some_and(|known| self.name(known) == name)
+        })?;
+        layout::read_field(fields, index).map(|field| self.decode(field.value))
     }
 
     /// The field `name` if it is a string.
@@ -177,24 +191,20 @@ impl<'a> Event<'a> {
     }
 
     /// Every top-level field, in the event's order.
-    pub fn fields(&self) -> impl Iterator<Item = (&'a str, Value<'a>)> + '_ {
-        let names = &self.raw.names;
-        self.fields_raw().iter().map(move |field| {
-            (
-                names[field.name as usize].as_str(),
-                self.decode(&field.value),
-            )
-        })
+    pub fn fields(&self) -> impl Iterator<Item = (&'a str, Value<'a>)> + use<'a> {
+        let event = *self;
+        self.raw_fields()
+            .map(move |field| (event.name(field.name), event.decode(field.value)))
     }
 
     /// Where the event sits in its source: a line number, a sequence number.
     pub fn position(&self) -> &'a str {
-        self.span(self.meta.position)
+        self.text(self.header.position)
     }
 
     /// When the event reached Weir, microseconds since the Unix epoch (UTC).
     pub fn arrival_micros(&self) -> i64 {
-        self.meta.arrival_micros
+        self.header.arrival_micros
     }
 
     /// The source the event came from.

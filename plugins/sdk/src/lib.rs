@@ -38,8 +38,10 @@ extern crate self as weir_plugin;
 
 mod config;
 mod event;
+pub mod layout;
 pub mod log;
 mod outcome;
+pub mod results;
 pub mod testing;
 pub mod time;
 pub mod wit;
@@ -49,7 +51,7 @@ pub mod __private;
 
 pub use config::Config;
 pub use event::{Batch, Event, Value};
-pub use outcome::{NewValue, Outcome};
+pub use outcome::{Change, NewValue, Outcome};
 
 /// A Weir plugin: one type, configured once, that decides the fate of each
 /// event.
@@ -104,7 +106,7 @@ macro_rules! export_plugin {
                     ::std::result::Result::Ok(())
                 }
 
-                fn process(batch: $crate::wit::Batch) -> ::std::vec::Vec<$crate::wit::Outcome> {
+                fn process(batch: $crate::wit::Batch) -> $crate::wit::Results {
                     INSTANCE.with(|cell| $crate::__private::process(cell.borrow().as_ref(), &batch))
                 }
             }

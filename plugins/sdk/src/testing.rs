@@ -14,10 +14,15 @@
 //! ```
 //!
 //! The batch is laid out as the host lays it out: one entry per distinct field
-//! name, strings unescaped into one text buffer, nested values as JSON text.
+//! name, strings unescaped into one text buffer, nested values as JSON text,
+//! fields in the event's order.
 
 #[cfg(not(target_arch = "wasm32"))]
-use crate::{Batch, Outcome, wit};
+use crate::{
+    Batch, Outcome,
+    layout::{self, EventHeader, Field, Span, Value},
+    wit,
+};
 use crate::{Config, Plugin};
 
 /// Build a contract batch from JSON objects, one per event. Positions are the
@@ -29,10 +34,11 @@ pub fn batch_from_json(events: &[&str]) -> wit::Batch {
         source: "test".to_string(),
         ..Default::default()
     };
+    let mut field_count = 0u32;
     for (index, json) in events.iter().enumerate() {
         let object: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(json).unwrap_or_else(|err| panic!("event {index}: {err}"));
-        let first_field = batch.fields.len() as u32;
+        let first_field = field_count;
         for (name, value) in &object {
             let name = match batch.names.iter().position(|known| known == name) {
                 Some(at) => at as u32,
@@ -42,33 +48,37 @@ pub fn batch_from_json(events: &[&str]) -> wit::Batch {
                 }
             };
             let value = match value {
-                serde_json::Value::Null => wit::Value::Null,
-                serde_json::Value::Bool(b) => wit::Value::Boolean(*b),
+                serde_json::Value::Null => Value::Null,
+                serde_json::Value::Bool(b) => Value::Bool(*b),
                 serde_json::Value::Number(n) => match n.as_i64() {
-                    Some(i) => wit::Value::Integer(i),
-                    None => wit::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+                    Some(i) => Value::Int(i),
+                    None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
                 },
-                serde_json::Value::String(s) => wit::Value::Text(push_text(&mut batch.text, s)),
-                nested => wit::Value::Json(push_text(&mut batch.text, &nested.to_string())),
+                serde_json::Value::String(s) => Value::Text(push_text(&mut batch.text, s)),
+                nested => Value::Json(push_text(&mut batch.text, &nested.to_string())),
             };
-            batch.fields.push(wit::Field { name, value });
+            layout::push_field(&mut batch.fields, Field { name, value });
+            field_count += 1;
         }
         let position = push_text(&mut batch.text, &(index + 1).to_string());
-        batch.events.push(wit::Event {
-            first_field,
-            field_count: batch.fields.len() as u32 - first_field,
-            position,
-            arrival_micros: 0,
-        });
+        layout::push_event(
+            &mut batch.events,
+            EventHeader {
+                first_field,
+                field_count: field_count - first_field,
+                position,
+                arrival_micros: 0,
+            },
+        );
     }
     batch
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn push_text(text: &mut Vec<u8>, s: &str) -> wit::Span {
+fn push_text(text: &mut Vec<u8>, s: &str) -> Span {
     let start = text.len() as u32;
     text.extend_from_slice(s.as_bytes());
-    wit::Span {
+    Span {
         start,
         len: s.len() as u32,
     }

@@ -12,14 +12,14 @@ pub use native::*;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    /// A byte range of `Batch::text`.
+    /// A byte range of the text it travels with.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Span {
         pub start: u32,
         pub len: u32,
     }
 
-    /// A decoded field value, as lent by the host.
+    /// A field value.
     #[derive(Clone, Copy, Debug, PartialEq)]
     pub enum Value {
         Null,
@@ -30,79 +30,68 @@ mod native {
         Json(Span),
     }
 
-    /// One top-level field of an event.
+    /// One top-level field.
     #[derive(Clone, Copy, Debug, PartialEq)]
     pub struct Field {
         pub name: u32,
         pub value: Value,
     }
 
-    /// One event of a batch.
-    #[derive(Clone, Copy, Debug, PartialEq)]
-    pub struct Event {
-        pub first_field: u32,
-        pub field_count: u32,
-        pub position: Span,
-        pub arrival_micros: i64,
-    }
-
-    /// A batch of events in columns.
+    /// A batch of events in columns; `fields` and `events` packed.
     #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Batch {
         pub source: String,
         pub names: Vec<String>,
         pub text: Vec<u8>,
-        pub fields: Vec<Field>,
-        pub events: Vec<Event>,
+        pub fields: Vec<u8>,
+        pub events: Vec<u8>,
     }
 
-    /// A value a plugin writes.
-    #[derive(Clone, Debug, PartialEq)]
-    pub enum NewValue {
-        Null,
-        Boolean(bool),
-        Integer(i64),
-        Float(f64),
-        Text(String),
-        Json(String),
-    }
-
-    /// Set one top-level field.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct FieldUpdate {
-        pub name: String,
-        pub value: NewValue,
-    }
-
-    /// One Hive-style partition value.
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    /// One partition value.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct PartitionValue {
-        pub key: String,
-        pub value: String,
+        pub key: u32,
+        pub value: Span,
     }
 
-    /// What a plugin keeps of an event.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    /// One change a keep makes.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub enum Change {
+        Replace(Span),
+        Set(Field),
+        Remove(u32),
+        Partition(PartitionValue),
+    }
+
+    /// The changes of a keep.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Kept {
-        pub replace: Option<String>,
-        pub set: Vec<FieldUpdate>,
-        pub remove: Vec<String>,
-        pub partition: Vec<PartitionValue>,
+        pub first: u32,
+        pub count: u32,
     }
 
     /// Why an event is rejected.
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Rejection {
-        pub code: String,
-        pub reason: String,
+        pub code: Span,
+        pub reason: Span,
     }
 
     /// The fate of one event.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
     pub enum Outcome {
         Keep(Kept),
         Drop,
         Reject(Rejection),
+    }
+
+    /// What a plugin answers for a batch.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct Results {
+        pub names: Vec<String>,
+        pub text: Vec<u8>,
+        pub changes: Vec<Change>,
+        pub outcomes: Vec<Outcome>,
     }
 
     /// What a plugin says of itself.

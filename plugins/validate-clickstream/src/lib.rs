@@ -383,7 +383,7 @@ mod tests {
         assert!(outcome.is_keep(), "{outcome:?}");
         assert_eq!(
             outcome.set_value("timestamp"),
-            Some(&NewValue::Text("2026-02-19T11:05:00".to_string()))
+            Some(&NewValue::from("2026-02-19T11:05:00"))
         );
     }
 

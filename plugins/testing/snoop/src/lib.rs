@@ -100,12 +100,12 @@ impl Sights {
     fn report(&self) -> Outcome {
         Outcome::keep()
             .set("env_count", NewValue::Integer(self.env_count))
-            .set("env_sample", self.env_sample.as_str())
+            .set("env_sample", self.env_sample.clone())
             .set("args_count", NewValue::Integer(self.args_count))
-            .set("file_read", self.file_read.as_str())
-            .set("dir_list", self.dir_list.as_str())
-            .set("net", self.net.as_str())
-            .set("dns", self.dns.as_str())
+            .set("file_read", self.file_read.clone())
+            .set("dir_list", self.dir_list.clone())
+            .set("net", self.net.clone())
+            .set("dns", self.dns.clone())
             .set("clock_secs", NewValue::Integer(self.clock_secs))
     }
 }

@@ -1,0 +1,121 @@
+//! Laying out a batch's outcomes as the contract's columnar `results`: each
+//! name once, all text in one buffer, values and reasons as spans of it.
+
+use crate::outcome::{Change, Fate, NewValue};
+use crate::{Outcome, wit};
+
+/// Builds the `results` of one batch.
+pub struct ResultsBuilder {
+    results: wit::Results,
+    /// The name index used at each change position of the previous keep: the
+    /// outcomes of one plugin set the same names in the same order, so the
+    /// guess is nearly always right and saves a search.
+    hints: Vec<u32>,
+}
+
+impl Default for ResultsBuilder {
+    fn default() -> Self {
+        ResultsBuilder {
+            results: wit::Results {
+                names: Vec::new(),
+                text: Vec::new(),
+                changes: Vec::new(),
+                outcomes: Vec::new(),
+            },
+            hints: Vec::new(),
+        }
+    }
+}
+
+impl ResultsBuilder {
+    /// Add the outcome of the next event.
+    pub fn push(&mut self, outcome: Outcome) {
+        let wit_outcome = match outcome.fate {
+            Fate::Drop => wit::Outcome::Drop,
+            Fate::Reject { code, reason } => wit::Outcome::Reject(wit::Rejection {
+                code: self.text(&code),
+                reason: self.text(&reason),
+            }),
+            Fate::Keep => {
+                let first = self.results.changes.len() as u32;
+                for (position, change) in outcome.changes.into_iter().enumerate() {
+                    let change = match change {
+                        Change::Replace(json) => wit::Change::Replace(self.text(&json)),
+                        Change::Set(name, value) => wit::Change::Set(wit::Field {
+                            name: self.name(position, &name),
+                            value: self.value(value),
+                        }),
+                        Change::Remove(name) => wit::Change::Remove(self.name(position, &name)),
+                        Change::Partition(key, value) => {
+                            wit::Change::Partition(wit::PartitionValue {
+                                key: self.name(position, &key),
+                                value: self.text(&value),
+                            })
+                        }
+                    };
+                    self.results.changes.push(change);
+                }
+                wit::Outcome::Keep(wit::Kept {
+                    first,
+                    count: self.results.changes.len() as u32 - first,
+                })
+            }
+        };
+        self.results.outcomes.push(wit_outcome);
+    }
+
+    /// The laid-out results.
+    pub fn finish(self) -> wit::Results {
+        self.results
+    }
+
+    fn text(&mut self, text: &str) -> wit::Span {
+        let start = self.results.text.len() as u32;
+        self.results.text.extend_from_slice(text.as_bytes());
+        wit::Span {
+            start,
+            len: text.len() as u32,
+        }
+    }
+
+    fn name(&mut self, position: usize, name: &str) -> u32 {
+        let names = &mut self.results.names;
+        if let Some(&hint) = self.hints.get(position)
+            && names.get(hint as usize).is_some_and(|known| known == name)
+        {
+            return hint;
+        }
+        let index = match names.iter().position(|known| known == name) {
+            Some(index) => index as u32,
+            None => {
+                names.push(name.to_string());
+                (names.len() - 1) as u32
+            }
+        };
+        if position >= self.hints.len() {
+            self.hints.resize(position + 1, 0);
+        }
+        self.hints[position] = index;
+        index
+    }
+
+    fn value(&mut self, value: NewValue) -> wit::Value {
+        match value {
+            NewValue::Null => wit::Value::Null,
+            NewValue::Boolean(b) => wit::Value::Boolean(b),
+            NewValue::Integer(n) => wit::Value::Integer(n),
+            NewValue::Float(x) => wit::Value::Float(x),
+            NewValue::Text(text) => wit::Value::Text(self.text(&text)),
+            NewValue::Json(json) => wit::Value::Json(self.text(&json)),
+        }
+    }
+}
+
+/// Lay out a batch's outcomes.
+pub fn results(outcomes: Vec<Outcome>) -> wit::Results {
+    let mut builder = ResultsBuilder::default();
+    for outcome in outcomes {
+        builder.push(outcome);
+    }
+    builder.finish()
+}
