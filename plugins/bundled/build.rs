@@ -92,12 +92,16 @@ fn main() {
             command.env_remove(key);
         }
     }
-    // Plugins ship without debug info (it would be most of their size) and
-    // with one codegen unit (slower to build, faster to run).
+    // Plugins ship without debug info (it would be most of their size) but
+    // with function names (for trap backtraces and profiles), with
+    // one codegen unit and LTO (slower to build, faster to run).
     command
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
-        .env("CARGO_PROFILE_RELEASE_STRIP", "true")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
+        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        // Link-time optimisation lets the SDK's accessors inline into each
+        // plugin's loop; the crates are small, so it costs seconds.
+        .env("CARGO_PROFILE_RELEASE_LTO", "fat");
 
     let status = command
         .status()

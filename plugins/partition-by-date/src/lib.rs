@@ -138,7 +138,7 @@ impl Plugin for PartitionByDate {
             Err(reason) => return Outcome::reject("bad-timestamp", reason),
         };
         let mut outcome = Outcome::keep()
-            .partition("year", format!("{:04}", time.year))
+            .partition("year", time.year_string())
             .partition("month", TWO_DIGITS[time.month as usize])
             .partition("day", TWO_DIGITS[time.day as usize]);
         if self.hour {

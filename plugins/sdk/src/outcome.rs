@@ -98,6 +98,11 @@ impl Outcome {
 
     fn change(mut self, change: Change) -> Self {
         if self.fate == Fate::Keep {
+            // One allocation for the usual handful of changes, not one per
+            // doubling.
+            if self.changes.capacity() == 0 {
+                self.changes.reserve(8);
+            }
             self.changes.push(change);
         }
         self

@@ -224,7 +224,20 @@ impl Timestamp {
 
     /// The UTC date as `YYYY-MM-DD`.
     pub fn date_string(&self) -> String {
-        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        let mut date = String::with_capacity(10);
+        push_digits(&mut date, self.year.max(0) as u32, 4);
+        date.push('-');
+        push_digits(&mut date, self.month, 2);
+        date.push('-');
+        push_digits(&mut date, self.day, 2);
+        date
+    }
+
+    /// The UTC year as 4 digits (years before 1 read as `0000`).
+    pub fn year_string(&self) -> String {
+        let mut year = String::with_capacity(4);
+        push_digits(&mut year, self.year.max(0) as u32, 4);
+        year
     }
 
     /// The UTC day of the week, `Monday` to `Sunday`.
@@ -246,6 +259,15 @@ impl Timestamp {
             self.second,
             self.unix_micros.rem_euclid(MICROS_PER_SECOND)
         )
+    }
+}
+
+/// Append the last `width` decimal digits of `value`, zero-padded: a date
+/// formatted per event must not go through `format!`'s machinery.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + digit as u8));
     }
 }
 
