@@ -200,9 +200,20 @@ impl Timestamp {
         let days = days_from_civil(year as i32, month, day);
         let seconds =
             days * SECONDS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second) - offset_seconds;
-        Ok(Timestamp::from_unix_micros(
-            seconds * MICROS_PER_SECOND + i64::from(micros),
-        ))
+        let unix_micros = seconds * MICROS_PER_SECOND + i64::from(micros);
+        if offset_seconds != 0 {
+            // The UTC calendar fields differ from the written ones.
+            return Ok(Timestamp::from_unix_micros(unix_micros));
+        }
+        Ok(Timestamp {
+            unix_micros,
+            year: year as i32,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        })
     }
 
     /// The UTC calendar fields of a count of microseconds since the epoch.
@@ -324,6 +335,19 @@ mod tests {
         let fraction = Timestamp::parse("2026-02-19 11:05:00.25").unwrap();
         assert_eq!(fraction.unix_micros % 1_000_000, 250_000);
         assert_eq!(fraction.to_rfc3339(), "2026-02-19T11:05:00.250000Z");
+    }
+
+    #[test]
+    fn written_fields_match_the_computed_ones() {
+        for text in [
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59",
+            "2026-12-31T12:00:00.5Z",
+            "1969-07-20T20:17:40Z",
+        ] {
+            let parsed = Timestamp::parse(text).unwrap();
+            assert_eq!(parsed, Timestamp::from_unix_micros(parsed.unix_micros), "{text}");
+        }
     }
 
     #[test]
