@@ -346,7 +346,11 @@ mod tests {
             "1969-07-20T20:17:40Z",
         ] {
             let parsed = Timestamp::parse(text).unwrap();
-            assert_eq!(parsed, Timestamp::from_unix_micros(parsed.unix_micros), "{text}");
+            assert_eq!(
+                parsed,
+                Timestamp::from_unix_micros(parsed.unix_micros),
+                "{text}"
+            );
         }
     }
 
