@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use weir_plugin::layout::{self, EventHeader, Field, Span, Value};
+use weir_plugin::layout::{
+    self, EventHeader, Field, PackedChange, PackedFields, PackedOutcome, Span, Value,
+};
 
 use crate::bindings::wit;
 use crate::decode::{Arena, DecodeError, decode_object};
@@ -46,8 +48,8 @@ pub struct Rejection {
 pub enum Fate {
     /// Still going (or kept, once the pipeline is done).
     Alive {
-        /// The event's top-level fields.
-        fields: Vec<Field>,
+        /// The event's top-level fields, packed as they are lent.
+        fields: PackedFields,
         /// Hive partition values, in folder order: the key as an index of
         /// the batch's names, the value as a span of its text.
         partition: Vec<(u32, Span)>,
@@ -200,9 +202,8 @@ impl Batch {
                 reason: "blank line",
             };
         }
-        let mut fields = Vec::with_capacity(12);
-        match decode_object(text, &mut self.arena, &mut fields) {
-            Ok(()) => Fate::Alive {
+        match decode_object(text, &mut self.arena) {
+            Ok(fields) => Fate::Alive {
                 fields,
                 partition: Vec::new(),
             },
@@ -229,9 +230,7 @@ impl Batch {
                         arrival_micros: record.arrival_micros,
                     },
                 );
-                for field in fields {
-                    layout::push_field(&mut self.scratch_fields, *field);
-                }
+                self.scratch_fields.extend_from_slice(fields.as_bytes());
                 field_count += fields.len() as u32;
             }
         }
@@ -259,8 +258,10 @@ impl Batch {
 
     /// Apply a plugin's results to the records lent in the last
     /// [`Batch::lend`], outcome by outcome. The caller checked there is one
-    /// outcome per lent record.
+    /// outcome per lent record. Results are the plugin's word: anything out
+    /// of range or malformed rejects the event it concerns (`bad-result`).
     pub fn apply(&mut self, results: &wit::Results, stage: &Stage) {
+        let results = ResultsView::new(results);
         // Each name of the results, as an index of the batch's names.
         let names: Vec<u32> = results
             .names
@@ -268,29 +269,35 @@ impl Batch {
             .map(|name| self.arena.intern(name))
             .collect();
         let lent = std::mem::take(&mut self.lent);
-        for (&index, outcome) in lent.iter().zip(&results.outcomes) {
-            let fate = match *outcome {
-                wit::Outcome::Drop => Fate::Dropped {
+        for (position, &index) in lent.iter().enumerate() {
+            let fate = match layout::read_outcome(results.outcomes, position) {
+                Some(PackedOutcome::Drop) => Fate::Dropped {
                     stage: stage.clone(),
                     reason: "",
                 },
-                wit::Outcome::Reject(rejection) => Fate::Rejected(Rejection {
+                Some(PackedOutcome::Reject { code, reason }) => Fate::Rejected(Rejection {
                     stage: stage.clone(),
-                    code: result_text(results, rejection.code)
-                        .unwrap_or("unnamed")
-                        .to_string(),
-                    reason: result_text(results, rejection.reason)
-                        .unwrap_or("")
-                        .to_string(),
+                    code: results.text(code).unwrap_or("unnamed").to_string(),
+                    reason: results.text(reason).unwrap_or("").to_string(),
                 }),
-                wit::Outcome::Keep(kept) => match self.keep(index, results, &names, kept) {
-                    Ok(()) => continue,
-                    Err((code, reason)) => Fate::Rejected(Rejection {
+                Some(PackedOutcome::Keep { first, count }) => {
+                    match self.keep(index, &results, &names, first, count) {
+                        Ok(()) => continue,
+                        Err((code, reason)) => Fate::Rejected(Rejection {
+                            stage: stage.clone(),
+                            code: code.to_string(),
+                            reason,
+                        }),
+                    }
+                }
+                None => {
+                    let (code, reason) = bad_result("an outcome of unknown kind");
+                    Fate::Rejected(Rejection {
                         stage: stage.clone(),
                         code: code.to_string(),
                         reason,
-                    }),
-                },
+                    })
+                }
             };
             self.records[index].fate = fate;
         }
@@ -311,31 +318,31 @@ impl Batch {
     fn keep(
         &mut self,
         index: usize,
-        results: &wit::Results,
+        results: &ResultsView<'_>,
         names: &[u32],
-        kept: wit::Kept,
+        first: u32,
+        count: u32,
     ) -> Result<(), (&'static str, String)> {
         let Fate::Alive { fields, partition } = &mut self.records[index].fate else {
             return Ok(());
         };
-        let first = kept.first as usize;
-        let changes = first
-            .checked_add(kept.count as usize)
-            .and_then(|end| results.changes.get(first..end))
-            .ok_or_else(|| bad_result("a keep's changes lie outside the results"))?;
         let name = |index: u32| {
             names
                 .get(index as usize)
                 .copied()
                 .ok_or_else(|| bad_result("a change names a field outside the results"))
         };
-        for change in changes {
-            match *change {
-                wit::Change::Replace(span) => {
-                    let json = result_text(results, span)
+        for change in first..first.saturating_add(count) {
+            let change =
+                layout::read_change(results.changes, change as usize).ok_or_else(|| {
+                    bad_result("a keep's changes lie outside the results or are malformed")
+                })?;
+            match change {
+                PackedChange::Replace(span) => {
+                    let json = results
+                        .text(span)
                         .ok_or_else(|| bad_result("a replacement outside the results' text"))?;
-                    let mut replaced = Vec::with_capacity(12);
-                    decode_object(json, &mut self.arena, &mut replaced).map_err(|error| {
+                    *fields = decode_object(json, &mut self.arena).map_err(|error| {
                         (
                             "bad-replace",
                             format!(
@@ -344,24 +351,21 @@ impl Batch {
                             ),
                         )
                     })?;
-                    *fields = replaced;
                 }
-                wit::Change::Set(field) => {
+                PackedChange::Set(field) => {
                     let name = name(field.name)?;
                     let value = lower_value(&mut self.arena, results, name, field.value)?;
-                    match fields.iter_mut().find(|known| known.name == name) {
-                        Some(known) => known.value = value,
-                        None => fields.push(Field { name, value }),
-                    }
+                    fields.set(Field { name, value });
                 }
-                wit::Change::Remove(removed) => {
+                PackedChange::Remove(removed) => {
                     let removed = name(removed)?;
-                    fields.retain(|field| field.name != removed);
+                    fields.remove(removed);
                 }
-                wit::Change::Partition(value) => {
-                    let key = name(value.key)?;
+                PackedChange::Partition { key, value } => {
+                    let key = name(key)?;
                     check_partition_part("key", &self.arena.names[key as usize])?;
-                    let text = result_text(results, value.value)
+                    let text = results
+                        .text(value)
                         .ok_or_else(|| bad_result("a partition value outside the results' text"))?;
                     check_partition_part("value", text)?;
                     let span = self.arena.push_text(text);
@@ -396,13 +400,34 @@ fn bad_result(reason: &str) -> (&'static str, String) {
     )
 }
 
-/// The text of a span of the results, if it is in range and UTF-8.
-fn result_text(results: &wit::Results, span: wit::Span) -> Option<&str> {
-    let span = Span {
-        start: span.start,
-        len: span.len,
-    };
-    std::str::from_utf8(span.of(&results.text)?).ok()
+/// A plugin's results, with their text checked for UTF-8 once.
+struct ResultsView<'a> {
+    names: &'a [String],
+    text: Result<&'a str, &'a [u8]>,
+    changes: &'a [u8],
+    outcomes: &'a [u8],
+}
+
+impl<'a> ResultsView<'a> {
+    fn new(results: &'a wit::Results) -> Self {
+        ResultsView {
+            names: &results.names,
+            text: std::str::from_utf8(&results.text).map_err(|_| results.text.as_slice()),
+            changes: &results.changes,
+            outcomes: &results.outcomes,
+        }
+    }
+
+    /// The text of a span, if it is in range and UTF-8 (checked per span
+    /// only when the whole text is not).
+    fn text(&self, span: Span) -> Option<&'a str> {
+        let start = span.start as usize;
+        let end = start.checked_add(span.len as usize)?;
+        match self.text {
+            Ok(text) => text.get(start..end),
+            Err(bytes) => std::str::from_utf8(bytes.get(start..end)?).ok(),
+        }
+    }
 }
 
 /// Longest partition key or value: folder names must stay short enough for
@@ -433,16 +458,14 @@ fn check_partition_part(what: &str, part: &str) -> Result<(), (&'static str, Str
 
 fn lower_value(
     arena: &mut Arena,
-    results: &wit::Results,
+    results: &ResultsView<'_>,
     name: u32,
-    value: wit::Value,
+    value: Value,
 ) -> Result<Value, (&'static str, String)> {
     Ok(match value {
-        wit::Value::Null => Value::Null,
-        wit::Value::Boolean(b) => Value::Bool(b),
-        wit::Value::Integer(n) => Value::Int(n),
-        wit::Value::Float(x) if x.is_finite() => Value::Float(x),
-        wit::Value::Float(x) => {
+        Value::Null | Value::Bool(_) | Value::Int(_) => value,
+        Value::Float(x) if x.is_finite() => value,
+        Value::Float(x) => {
             return Err((
                 "bad-value",
                 format!(
@@ -451,13 +474,15 @@ fn lower_value(
                 ),
             ));
         }
-        wit::Value::Text(span) => {
-            let text = result_text(results, span)
+        Value::Text(span) => {
+            let text = results
+                .text(span)
                 .ok_or_else(|| bad_result("a value outside the results' text"))?;
             Value::Text(arena.push_text(text))
         }
-        wit::Value::Json(span) => {
-            let json = result_text(results, span)
+        Value::Json(span) => {
+            let json = results
+                .text(span)
                 .ok_or_else(|| bad_result("a value outside the results' text"))?
                 .trim();
             let parsed: Result<serde::de::IgnoredAny, _> = serde_json::from_str(json);

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use crate::batch::{Batch, Fate};
-use crate::encode::write_json_object;
+use crate::encode::ObjectWriter;
 use crate::engine::{Limits, PluginEngine};
 use crate::generate::{GenerateOptions, generate};
 use crate::native::native;
@@ -195,7 +195,7 @@ pub fn drive(
             pipeline.run(&mut batch).map_err(|err| err.to_string())?;
         }
         out.clear();
-        let arena = batch.arena();
+        let writer = ObjectWriter::new(batch.arena());
         for record in batch.records() {
             match &record.fate {
                 Fate::Alive { fields, partition } => {
@@ -203,7 +203,7 @@ pub fn drive(
                     batch.partition_path(partition, &mut path);
                     out.extend_from_slice(path.as_bytes());
                     out.push(b'/');
-                    write_json_object(&mut out, &arena.names, &arena.text, fields);
+                    writer.write(&mut out, fields);
                     out.push(b'\n');
                 }
                 Fate::Dropped { .. } => counts[1] += 1,

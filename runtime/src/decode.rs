@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use weir_plugin::layout::{Field, Span, Value};
+use weir_plugin::layout::{Field, PackedFields, Span, Value};
 
 use crate::encode::{write_json_f64, write_json_i64, write_json_string};
 
@@ -22,6 +22,11 @@ pub struct Arena {
     index: HashMap<String, u32, BuildHasherDefault<NameHasher>>,
     /// The name index last seen at each field position (see `intern_at`).
     hints: Vec<u32>,
+    /// Per name: the decode generation that last saw it, and the position of
+    /// its field then.
+    slots: Vec<(u32, u32)>,
+    /// Counts decoded objects, so `slots` never needs clearing.
+    generation: u32,
     /// Text that spans point into.
     pub text: Vec<u8>,
 }
@@ -54,6 +59,7 @@ impl Arena {
         }
         let index = self.names.len() as u32;
         self.names.push(name.to_string());
+        self.slots.push((0, 0));
         self.index.insert(name.to_string(), index);
         index
     }
@@ -83,6 +89,7 @@ impl Arena {
         self.names.clear();
         self.index.clear();
         self.hints.clear();
+        self.slots.clear();
         self.text.clear();
     }
 }
@@ -125,26 +132,20 @@ pub struct DecodeError {
     pub reason: String,
 }
 
-/// Decode one JSON object, appending its fields to `fields`. A repeated key
-/// keeps its last value, as most JSON readers do.
-pub fn decode_object(
-    json: &str,
-    arena: &mut Arena,
-    fields: &mut Vec<Field>,
-) -> Result<(), DecodeError> {
-    let start = fields.len();
+/// Decode one JSON object into its fields. A repeated key keeps its last
+/// value, in the place of its first, as most JSON readers do.
+pub fn decode_object(json: &str, arena: &mut Arena) -> Result<PackedFields, DecodeError> {
+    arena.generation = arena.generation.wrapping_add(1);
+    let mut fields = PackedFields::with_capacity(12);
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    let result = ObjectSeed {
+    ObjectSeed {
         arena: &mut *arena,
-        fields: &mut *fields,
-        start,
+        fields: &mut fields,
     }
     .deserialize(&mut deserializer)
-    .and_then(|()| deserializer.end());
-    result.map_err(|err| {
-        fields.truncate(start);
-        classify(err)
-    })
+    .and_then(|()| deserializer.end())
+    .map_err(classify)?;
+    Ok(fields)
 }
 
 fn classify(err: serde_json::Error) -> DecodeError {
@@ -164,8 +165,7 @@ fn classify(err: serde_json::Error) -> DecodeError {
 
 struct ObjectSeed<'a> {
     arena: &'a mut Arena,
-    fields: &'a mut Vec<Field>,
-    start: usize,
+    fields: &'a mut PackedFields,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
@@ -188,10 +188,17 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
         while let Some(name) = map.next_key_seed(NameSeed(&mut *self.arena, position))? {
             position += 1;
             let value = map.next_value_seed(ValueSeed(&mut *self.arena))?;
-            let event_fields = &mut self.fields[self.start..];
-            match event_fields.iter_mut().find(|field| field.name == name) {
-                Some(field) => field.value = value,
-                None => self.fields.push(Field { name, value }),
+            let field = Field { name, value };
+            // A stamp per name says whether this object already has it, and
+            // where, so repeated keys cost no search (and cannot make a
+            // large object quadratic).
+            let generation = self.arena.generation;
+            let slot = &mut self.arena.slots[name as usize];
+            if slot.0 == generation {
+                self.fields.replace_at(slot.1 as usize, field);
+            } else {
+                *slot = (generation, self.fields.len() as u32);
+                self.fields.push(field);
             }
         }
         Ok(())
@@ -374,27 +381,25 @@ impl<'de> Visitor<'de> for Transcode<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encode::{span_str, write_json_object};
+    use crate::encode::{ObjectWriter, span_str};
 
     fn round_trip(json: &str) -> Result<String, DecodeError> {
         let mut arena = Arena::default();
-        let mut fields = Vec::new();
-        decode_object(json, &mut arena, &mut fields)?;
+        let fields = decode_object(json, &mut arena)?;
         let mut out = Vec::new();
-        write_json_object(&mut out, &arena.names, &arena.text, &fields);
+        ObjectWriter::new(&arena).write(&mut out, &fields);
         Ok(String::from_utf8(out).unwrap())
     }
 
     #[test]
     fn decodes_typed_fields_and_nested_json() {
         let mut arena = Arena::default();
-        let mut fields = Vec::new();
-        decode_object(
+        let fields = decode_object(
             r#"{"user_id":"u\"1","price":19.99,"qty":2,"ok":true,"none":null,"tags":["a",{"b":[1,2.5]}],"empty":[]}"#,
             &mut arena,
-            &mut fields,
         )
         .unwrap();
+        let fields: Vec<Field> = fields.iter().collect();
         assert_eq!(fields.len(), 7);
         assert!(matches!(fields[0].value, Value::Text(s) if span_str(&arena.text, s) == "u\"1"));
         assert_eq!(fields[1].value, Value::Float(19.99));

@@ -1,6 +1,8 @@
 //! Encoders: events to JSON text. Pure functions over bytes; no I/O.
 
-use weir_plugin::layout::{Field, Span, Value};
+use weir_plugin::layout::{PackedFields, Span, Value};
+
+use crate::decode::Arena;
 
 /// Append `s` to `out` as a JSON string literal, quotes included.
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
@@ -60,27 +62,56 @@ pub fn write_json_i64(out: &mut Vec<u8>, value: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
-/// Append one event, given as its fields over a batch's names and text, as a
-/// compact JSON object (no newline).
-pub fn write_json_object(out: &mut Vec<u8>, names: &[String], text: &[u8], fields: &[Field]) {
-    out.push(b'{');
-    for (index, field) in fields.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
+/// Writes the events of one batch as compact JSON objects. Every event of a
+/// batch draws its field names from the same few, so each is escaped once,
+/// here, rather than once per event.
+pub struct ObjectWriter<'a> {
+    /// `"name":` for every name of the batch, back to back.
+    rendered: Vec<u8>,
+    /// Where each rendered name ends in `rendered`.
+    ends: Vec<usize>,
+    text: &'a [u8],
+}
+
+impl<'a> ObjectWriter<'a> {
+    /// A writer for events whose fields point into `arena`.
+    pub fn new(arena: &'a Arena) -> Self {
+        let mut rendered = Vec::new();
+        let mut ends = Vec::with_capacity(arena.names.len());
+        for name in &arena.names {
+            write_json_string(&mut rendered, name);
+            rendered.push(b':');
+            ends.push(rendered.len());
         }
-        write_json_string(out, &names[field.name as usize]);
-        out.push(b':');
-        match field.value {
-            Value::Null => out.extend_from_slice(b"null"),
-            Value::Bool(true) => out.extend_from_slice(b"true"),
-            Value::Bool(false) => out.extend_from_slice(b"false"),
-            Value::Int(n) => write_json_i64(out, n),
-            Value::Float(x) => write_json_f64(out, x),
-            Value::Text(span) => write_json_string_bytes(out, span_bytes(text, span)),
-            Value::Json(span) => out.extend_from_slice(span_bytes(text, span)),
+        ObjectWriter {
+            rendered,
+            ends,
+            text: &arena.text,
         }
     }
-    out.push(b'}');
+
+    /// Append one event as a JSON object (no newline).
+    pub fn write(&self, out: &mut Vec<u8>, fields: &PackedFields) {
+        out.push(b'{');
+        for (index, field) in fields.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            let name = field.name as usize;
+            let start = if name == 0 { 0 } else { self.ends[name - 1] };
+            out.extend_from_slice(&self.rendered[start..self.ends[name]]);
+            match field.value {
+                Value::Null => out.extend_from_slice(b"null"),
+                Value::Bool(true) => out.extend_from_slice(b"true"),
+                Value::Bool(false) => out.extend_from_slice(b"false"),
+                Value::Int(n) => write_json_i64(out, n),
+                Value::Float(x) => write_json_f64(out, x),
+                Value::Text(span) => write_json_string_bytes(out, span_bytes(self.text, span)),
+                Value::Json(span) => out.extend_from_slice(span_bytes(self.text, span)),
+            }
+        }
+        out.push(b'}');
+    }
 }
 
 /// The bytes of a span. The host builds every span itself, in range.

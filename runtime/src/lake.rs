@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 
 use crate::batch::{Batch, Fate, Rejection};
-use crate::encode::{write_json_object, write_json_string};
+use crate::encode::{ObjectWriter, write_json_string};
 
 /// Files and bytes a writer produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,13 +79,13 @@ impl LakeWriter {
     /// Write the kept and rejected records of a batch that went through the
     /// pipeline. Dropped records are only counted, by the caller.
     pub fn write(&mut self, batch: &Batch) -> io::Result<()> {
-        let arena = batch.arena();
+        let writer = ObjectWriter::new(batch.arena());
         for (index, record) in batch.records().iter().enumerate() {
             let position = batch.position(index);
             self.line.clear();
             let (files, dir, key) = match &record.fate {
                 Fate::Alive { fields, partition } => {
-                    write_json_object(&mut self.line, &arena.names, &arena.text, fields);
+                    writer.write(&mut self.line, fields);
                     let mut key = String::new();
                     batch.partition_path(partition, &mut key);
                     (&mut self.data, &self.table_dir, key)

@@ -50,13 +50,6 @@ pub fn native<P: weir_plugin::Plugin + Send>(
     Ok(Box::new(Native(plugin)))
 }
 
-fn span(span: sdk::Span) -> wit::Span {
-    wit::Span {
-        start: span.start,
-        len: span.len,
-    }
-}
-
 /// The host's batch in the SDK's types: the copy a call into WebAssembly
 /// makes of the same buffers.
 pub fn to_sdk(batch: &wit::Batch) -> sdk::Batch {
@@ -69,49 +62,12 @@ pub fn to_sdk(batch: &wit::Batch) -> sdk::Batch {
     }
 }
 
-/// SDK results in the host's types.
+/// SDK results in the host's types: the same buffers, moved.
 pub fn from_sdk(results: sdk::Results) -> wit::Results {
-    let value = |value: sdk::Value| match value {
-        sdk::Value::Null => wit::Value::Null,
-        sdk::Value::Boolean(b) => wit::Value::Boolean(b),
-        sdk::Value::Integer(n) => wit::Value::Integer(n),
-        sdk::Value::Float(x) => wit::Value::Float(x),
-        sdk::Value::Text(s) => wit::Value::Text(span(s)),
-        sdk::Value::Json(s) => wit::Value::Json(span(s)),
-    };
     wit::Results {
         names: results.names,
         text: results.text,
-        changes: results
-            .changes
-            .into_iter()
-            .map(|change| match change {
-                sdk::Change::Replace(s) => wit::Change::Replace(span(s)),
-                sdk::Change::Set(field) => wit::Change::Set(wit::Field {
-                    name: field.name,
-                    value: value(field.value),
-                }),
-                sdk::Change::Remove(name) => wit::Change::Remove(name),
-                sdk::Change::Partition(p) => wit::Change::Partition(wit::PartitionValue {
-                    key: p.key,
-                    value: span(p.value),
-                }),
-            })
-            .collect(),
-        outcomes: results
-            .outcomes
-            .into_iter()
-            .map(|outcome| match outcome {
-                sdk::Outcome::Keep(kept) => wit::Outcome::Keep(wit::Kept {
-                    first: kept.first,
-                    count: kept.count,
-                }),
-                sdk::Outcome::Drop => wit::Outcome::Drop,
-                sdk::Outcome::Reject(r) => wit::Outcome::Reject(wit::Rejection {
-                    code: span(r.code),
-                    reason: span(r.reason),
-                }),
-            })
-            .collect(),
+        changes: results.changes,
+        outcomes: results.outcomes,
     }
 }

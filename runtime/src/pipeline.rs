@@ -131,12 +131,13 @@ impl Step {
             }
         };
         let results = result?;
-        if results.outcomes.len() != events {
+        let answered = results.outcomes.len() / weir_plugin::layout::OUTCOME_BYTES;
+        if answered != events || results.outcomes.len() % weir_plugin::layout::OUTCOME_BYTES != 0 {
             if let Runner::Wasm { instance, .. } = &mut self.runner {
                 *instance = None;
             }
             return Err(format!(
-                "broke the contract: returned {} outcomes for {events} events",
+                "broke the contract: returned {} bytes of outcomes for {events} events",
                 results.outcomes.len()
             ));
         }

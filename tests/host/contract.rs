@@ -109,7 +109,7 @@ fn kept_json(batch: &weir::batch::Batch, index: usize) -> (String, String) {
     };
     let mut out = Vec::new();
     let arena = batch.arena();
-    weir::encode::write_json_object(&mut out, &arena.names, &arena.text, fields);
+    weir::encode::ObjectWriter::new(arena).write(&mut out, fields);
     let mut path = String::new();
     batch.partition_path(partition, &mut path);
     (String::from_utf8(out).unwrap(), path)
@@ -146,31 +146,45 @@ fn a_keep_sets_removes_replaces_and_partitions() {
 
 #[test]
 fn results_that_point_outside_themselves_reject_the_event() {
-    let mut batch = batch_of(&[r#"{"a":1}"#; 3]);
+    use weir_plugin::layout::{
+        Field, PackedChange, PackedOutcome, Span, Value, push_change, push_outcome,
+    };
+    let mut batch = batch_of(&[r#"{"a":1}"#; 4]);
     let lent = batch.lend();
     batch.restore(lent);
-    let span = |start, len| wit::Span { start, len };
+    let mut changes = Vec::new();
+    // A name index past the results' names.
+    push_change(
+        &mut changes,
+        PackedChange::Set(Field {
+            name: 7,
+            value: Value::Null,
+        }),
+    );
+    // A text span past the results' text.
+    push_change(
+        &mut changes,
+        PackedChange::Set(Field {
+            name: 0,
+            value: Value::Text(Span { start: 1, len: 99 }),
+        }),
+    );
+    let mut outcomes = Vec::new();
+    push_outcome(&mut outcomes, PackedOutcome::Keep { first: 0, count: 1 });
+    push_outcome(&mut outcomes, PackedOutcome::Keep { first: 1, count: 1 });
+    // Changes past the end of the list.
+    push_outcome(&mut outcomes, PackedOutcome::Keep { first: 1, count: 5 });
+    push_outcome(&mut outcomes, PackedOutcome::Keep { first: 0, count: 0 });
+    // An outcome of an unknown kind.
+    outcomes[3 * weir_plugin::layout::OUTCOME_BYTES] = 7;
     let results = wit::Results {
         names: vec!["a".into()],
         text: b"ok".to_vec(),
-        changes: vec![
-            wit::Change::Set(wit::Field {
-                name: 7,
-                value: wit::Value::Null,
-            }),
-            wit::Change::Set(wit::Field {
-                name: 0,
-                value: wit::Value::Text(span(1, 99)),
-            }),
-        ],
-        outcomes: vec![
-            wit::Outcome::Keep(wit::Kept { first: 0, count: 1 }),
-            wit::Outcome::Keep(wit::Kept { first: 1, count: 5 }),
-            wit::Outcome::Keep(wit::Kept { first: 1, count: 1 }),
-        ],
+        changes,
+        outcomes,
     };
     batch.apply(&results, &Stage::host());
-    assert_eq!(fates(&batch), ["rejected:bad-result"; 3]);
+    assert_eq!(fates(&batch), ["rejected:bad-result"; 4]);
 }
 
 #[test]

@@ -110,7 +110,7 @@ fn a_plugin_sees_no_environment_files_sockets_or_clock() {
     let weir::batch::Fate::Alive { fields, .. } = &batch.records()[0].fate else {
         panic!("snoop keeps every event");
     };
-    weir::encode::write_json_object(&mut out, &arena.names, &arena.text, fields);
+    weir::encode::ObjectWriter::new(arena).write(&mut out, fields);
     let seen: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert!(
         std::env::vars_os().count() > 0,

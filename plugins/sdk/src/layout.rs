@@ -1,16 +1,26 @@
-//! The packed layout of `batch.fields` and `batch.events` (see
-//! `wit/plugin.wit`), shared by the host that writes it and the SDK that
-//! reads it in place.
+//! The packed layouts of the contract (see `wit/plugin.wit`), shared by the
+//! host and the SDK: `batch.fields` and `batch.events`, which the host writes
+//! and plugins read in place, and `results.changes` and `results.outcomes`,
+//! which plugins write and the host reads in place. All little-endian.
 //!
-//! A field is 16 bytes: name index (u32), kind (u8), 3 zero bytes, 8 bytes of
-//! payload. An event is 24 bytes: first field (u32), field count (u32),
-//! position span (u32 start, u32 len), arrival micros (s64). All
-//! little-endian.
+//! - field, 16 bytes: name (u32), value kind (u8), 3 zero bytes, payload.
+//! - event, 24 bytes: first field (u32), field count (u32), position span,
+//!   arrival micros (s64).
+//! - change, 16 bytes: name (u32), value kind (u8), operation (u8), 2 zero
+//!   bytes, payload.
+//! - outcome, 20 bytes: kind (u32), then four u32s.
+//!
+//! A span is start (u32) then length (u32); a payload is 8 bytes holding an
+//! integer, a float's bits, or a span.
 
 /// Bytes of one packed field.
 pub const FIELD_BYTES: usize = 16;
 /// Bytes of one packed event.
 pub const EVENT_BYTES: usize = 24;
+/// Bytes of one packed change.
+pub const CHANGE_BYTES: usize = 16;
+/// Bytes of one packed outcome.
+pub const OUTCOME_BYTES: usize = 20;
 
 const NULL: u8 = 0;
 const FALSE: u8 = 1;
@@ -86,22 +96,50 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(word)
 }
 
-/// Append one packed field.
-pub fn push_field(out: &mut Vec<u8>, field: Field) {
-    let (kind, payload) = match field.value {
+fn encode_value(value: Value) -> (u8, u64) {
+    let span = |span: Span| u64::from(span.start) | u64::from(span.len) << 32;
+    match value {
         Value::Null => (NULL, 0),
         Value::Bool(false) => (FALSE, 0),
         Value::Bool(true) => (TRUE, 0),
         Value::Int(n) => (INTEGER, n as u64),
         Value::Float(x) => (FLOAT, x.to_bits()),
-        Value::Text(span) => (TEXT, u64::from(span.start) | u64::from(span.len) << 32),
-        Value::Json(span) => (JSON, u64::from(span.start) | u64::from(span.len) << 32),
+        Value::Text(s) => (TEXT, span(s)),
+        Value::Json(s) => (JSON, span(s)),
+    }
+}
+
+fn decode_value(kind: u8, payload: u64) -> Option<Value> {
+    let span = Span {
+        start: payload as u32,
+        len: (payload >> 32) as u32,
     };
-    let mut packed = [0u8; FIELD_BYTES];
-    packed[..4].copy_from_slice(&field.name.to_le_bytes());
+    Some(match kind {
+        NULL => Value::Null,
+        FALSE => Value::Bool(false),
+        TRUE => Value::Bool(true),
+        INTEGER => Value::Int(payload as i64),
+        FLOAT => Value::Float(f64::from_bits(payload)),
+        TEXT => Value::Text(span),
+        JSON => Value::Json(span),
+        _ => return None,
+    })
+}
+
+/// Sixteen bytes of name, kind, operation and payload: a field or a change.
+fn pack16(name: u32, kind: u8, operation: u8, payload: u64) -> [u8; 16] {
+    let mut packed = [0u8; 16];
+    packed[..4].copy_from_slice(&name.to_le_bytes());
     packed[4] = kind;
+    packed[5] = operation;
     packed[8..].copy_from_slice(&payload.to_le_bytes());
-    out.extend_from_slice(&packed);
+    packed
+}
+
+/// Append one packed field.
+pub fn push_field(out: &mut Vec<u8>, field: Field) {
+    let (kind, payload) = encode_value(field.value);
+    out.extend_from_slice(&pack16(field.name, kind, 0, payload));
 }
 
 /// The name index of packed field `index`, without decoding its value.
@@ -116,24 +154,9 @@ pub fn read_field_name(fields: &[u8], index: usize) -> Option<u32> {
 pub fn read_field(fields: &[u8], index: usize) -> Option<Field> {
     let at = index.checked_mul(FIELD_BYTES)?;
     let bytes = fields.get(at..at + FIELD_BYTES)?;
-    let payload = u64_at(bytes, 8);
-    let span = Span {
-        start: payload as u32,
-        len: (payload >> 32) as u32,
-    };
-    let value = match bytes[4] {
-        NULL => Value::Null,
-        FALSE => Value::Bool(false),
-        TRUE => Value::Bool(true),
-        INTEGER => Value::Int(payload as i64),
-        FLOAT => Value::Float(f64::from_bits(payload)),
-        TEXT => Value::Text(span),
-        JSON => Value::Json(span),
-        _ => return None,
-    };
     Some(Field {
         name: u32_at(bytes, 0),
-        value,
+        value: decode_value(bytes[4], u64_at(bytes, 8))?,
     })
 }
 
@@ -158,6 +181,200 @@ pub fn read_event(events: &[u8], index: usize) -> Option<EventHeader> {
             len: u32_at(bytes, 12),
         },
         arrival_micros: u64_at(bytes, 16) as i64,
+    })
+}
+
+/// The fields of one event, packed as in `batch.fields`: what the host keeps
+/// per event, so lending a batch copies bytes rather than packing fields.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PackedFields(Vec<u8>);
+
+impl PackedFields {
+    /// No fields, with room for `fields` of them.
+    pub fn with_capacity(fields: usize) -> Self {
+        PackedFields(Vec::with_capacity(fields * FIELD_BYTES))
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.0.len() / FIELD_BYTES
+    }
+
+    /// True when there is no field.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The packed bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The fields, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Field> + '_ {
+        (0..self.len()).filter_map(|index| read_field(&self.0, index))
+    }
+
+    /// Add a field at the end.
+    pub fn push(&mut self, field: Field) {
+        let (kind, payload) = encode_value(field.value);
+        self.0
+            .extend_from_slice(&pack16(field.name, kind, 0, payload));
+    }
+
+    /// Overwrite the field at `index` (which must exist).
+    pub fn replace_at(&mut self, index: usize, field: Field) {
+        let (kind, payload) = encode_value(field.value);
+        self.0[index * FIELD_BYTES..][..FIELD_BYTES]
+            .copy_from_slice(&pack16(field.name, kind, 0, payload));
+    }
+
+    fn position(&self, name: u32) -> Option<usize> {
+        (0..self.len()).find(|&index| read_field_name(&self.0, index) == Some(name))
+    }
+
+    /// Set field `name`: replace its value where it is, or add it at the end.
+    pub fn set(&mut self, field: Field) {
+        match self.position(field.name) {
+            Some(index) => self.replace_at(index, field),
+            None => self.push(field),
+        }
+    }
+
+    /// Remove field `name`, if present.
+    pub fn remove(&mut self, name: u32) {
+        if let Some(index) = self.position(name) {
+            self.0.drain(index * FIELD_BYTES..(index + 1) * FIELD_BYTES);
+        }
+    }
+}
+
+/// One change a keep makes to its event.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PackedChange {
+    /// Set a top-level field.
+    Set(Field),
+    /// Remove the named field.
+    Remove(u32),
+    /// Set the named partition key to a text span.
+    Partition {
+        /// The key's name index.
+        key: u32,
+        /// The value.
+        value: Span,
+    },
+    /// Replace the whole event with the JSON object in the span.
+    Replace(Span),
+}
+
+const SET: u8 = 0;
+const REMOVE: u8 = 1;
+const PARTITION: u8 = 2;
+const REPLACE: u8 = 3;
+
+fn span_payload(span: Span) -> u64 {
+    u64::from(span.start) | u64::from(span.len) << 32
+}
+
+/// Append one packed change.
+pub fn push_change(out: &mut Vec<u8>, change: PackedChange) {
+    let packed = match change {
+        PackedChange::Set(field) => {
+            let (kind, payload) = encode_value(field.value);
+            pack16(field.name, kind, SET, payload)
+        }
+        PackedChange::Remove(name) => pack16(name, NULL, REMOVE, 0),
+        PackedChange::Partition { key, value } => pack16(key, TEXT, PARTITION, span_payload(value)),
+        PackedChange::Replace(span) => pack16(0, JSON, REPLACE, span_payload(span)),
+    };
+    out.extend_from_slice(&packed);
+}
+
+/// Read packed change `index`. `None` when out of range or malformed.
+pub fn read_change(changes: &[u8], index: usize) -> Option<PackedChange> {
+    let at = index.checked_mul(CHANGE_BYTES)?;
+    let bytes = changes.get(at..at + CHANGE_BYTES)?;
+    let name = u32_at(bytes, 0);
+    let payload = u64_at(bytes, 8);
+    let span = Span {
+        start: payload as u32,
+        len: (payload >> 32) as u32,
+    };
+    Some(match bytes[5] {
+        SET => PackedChange::Set(Field {
+            name,
+            value: decode_value(bytes[4], payload)?,
+        }),
+        REMOVE => PackedChange::Remove(name),
+        PARTITION => PackedChange::Partition {
+            key: name,
+            value: span,
+        },
+        REPLACE => PackedChange::Replace(span),
+        _ => return None,
+    })
+}
+
+/// The fate of one event, as laid out in `results.outcomes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackedOutcome {
+    /// Keep it, with `count` changes from change `first`.
+    Keep {
+        /// Index of the first change.
+        first: u32,
+        /// Number of changes.
+        count: u32,
+    },
+    /// Filter it out.
+    Drop,
+    /// Refuse it.
+    Reject {
+        /// The code's text.
+        code: Span,
+        /// The reason's text.
+        reason: Span,
+    },
+}
+
+/// Append one packed outcome.
+pub fn push_outcome(out: &mut Vec<u8>, outcome: PackedOutcome) {
+    let words: [u32; 5] = match outcome {
+        PackedOutcome::Keep { first, count } => [0, first, count, 0, 0],
+        PackedOutcome::Drop => [1, 0, 0, 0, 0],
+        PackedOutcome::Reject { code, reason } => {
+            [2, code.start, code.len, reason.start, reason.len]
+        }
+    };
+    let mut packed = [0u8; OUTCOME_BYTES];
+    for (slot, word) in packed.chunks_exact_mut(4).zip(words) {
+        slot.copy_from_slice(&word.to_le_bytes());
+    }
+    out.extend_from_slice(&packed);
+}
+
+/// Read packed outcome `index`. `None` when out of range or of an unknown
+/// kind.
+pub fn read_outcome(outcomes: &[u8], index: usize) -> Option<PackedOutcome> {
+    let at = index.checked_mul(OUTCOME_BYTES)?;
+    let bytes = outcomes.get(at..at + OUTCOME_BYTES)?;
+    let word = |i: usize| u32_at(bytes, 4 * i);
+    Some(match word(0) {
+        0 => PackedOutcome::Keep {
+            first: word(1),
+            count: word(2),
+        },
+        1 => PackedOutcome::Drop,
+        2 => PackedOutcome::Reject {
+            code: Span {
+                start: word(1),
+                len: word(2),
+            },
+            reason: Span {
+                start: word(3),
+                len: word(4),
+            },
+        },
+        _ => return None,
     })
 }
 
@@ -203,5 +420,51 @@ mod tests {
         push_event(&mut events, header);
         assert_eq!(read_event(&events, 0), Some(header));
         assert_eq!(read_event(&events, 1), None);
+    }
+
+    #[test]
+    fn changes_and_outcomes_round_trip() {
+        let span = Span { start: 2, len: 5 };
+        let changes = [
+            PackedChange::Set(Field {
+                name: 3,
+                value: Value::Float(-0.5),
+            }),
+            PackedChange::Set(Field {
+                name: 4,
+                value: Value::Text(span),
+            }),
+            PackedChange::Remove(9),
+            PackedChange::Partition {
+                key: 1,
+                value: span,
+            },
+            PackedChange::Replace(span),
+        ];
+        let mut packed = Vec::new();
+        for change in changes {
+            push_change(&mut packed, change);
+        }
+        for (index, change) in changes.iter().enumerate() {
+            assert_eq!(read_change(&packed, index), Some(*change));
+        }
+        let outcomes = [
+            PackedOutcome::Keep { first: 4, count: 2 },
+            PackedOutcome::Drop,
+            PackedOutcome::Reject {
+                code: span,
+                reason: Span { start: 7, len: 30 },
+            },
+        ];
+        let mut packed = Vec::new();
+        for outcome in outcomes {
+            push_outcome(&mut packed, outcome);
+        }
+        assert_eq!(packed.len(), 3 * OUTCOME_BYTES);
+        for (index, outcome) in outcomes.iter().enumerate() {
+            assert_eq!(read_outcome(&packed, index), Some(*outcome));
+        }
+        packed[2 * OUTCOME_BYTES] = 9;
+        assert_eq!(read_outcome(&packed, 2), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Laying out a batch's outcomes as the contract's columnar `results`: each
 //! name once, all text in one buffer, values and reasons as spans of it.
 
+use crate::layout::{self, Field, PackedChange, PackedOutcome, Span, Value};
 use crate::outcome::{Change, Fate, NewValue};
 use crate::{Outcome, wit};
 
@@ -11,6 +12,8 @@ pub struct ResultsBuilder {
     /// outcomes of one plugin set the same names in the same order, so the
     /// guess is nearly always right and saves a search.
     hints: Vec<u32>,
+    /// Changes written so far.
+    changes: u32,
 }
 
 impl Default for ResultsBuilder {
@@ -23,6 +26,7 @@ impl Default for ResultsBuilder {
                 outcomes: Vec::new(),
             },
             hints: Vec::new(),
+            changes: 0,
         }
     }
 }
@@ -30,38 +34,37 @@ impl Default for ResultsBuilder {
 impl ResultsBuilder {
     /// Add the outcome of the next event.
     pub fn push(&mut self, outcome: Outcome) {
-        let wit_outcome = match outcome.fate {
-            Fate::Drop => wit::Outcome::Drop,
-            Fate::Reject { code, reason } => wit::Outcome::Reject(wit::Rejection {
+        let packed = match outcome.fate {
+            Fate::Drop => PackedOutcome::Drop,
+            Fate::Reject { code, reason } => PackedOutcome::Reject {
                 code: self.text(&code),
                 reason: self.text(&reason),
-            }),
+            },
             Fate::Keep => {
-                let first = self.results.changes.len() as u32;
+                let first = self.changes;
                 for (position, change) in outcome.changes.into_iter().enumerate() {
-                    let change = match change {
-                        Change::Replace(json) => wit::Change::Replace(self.text(&json)),
-                        Change::Set(name, value) => wit::Change::Set(wit::Field {
+                    let packed = match change {
+                        Change::Replace(json) => PackedChange::Replace(self.text(&json)),
+                        Change::Set(name, value) => PackedChange::Set(Field {
                             name: self.name(position, &name),
                             value: self.value(value),
                         }),
-                        Change::Remove(name) => wit::Change::Remove(self.name(position, &name)),
-                        Change::Partition(key, value) => {
-                            wit::Change::Partition(wit::PartitionValue {
-                                key: self.name(position, &key),
-                                value: self.text(&value),
-                            })
-                        }
+                        Change::Remove(name) => PackedChange::Remove(self.name(position, &name)),
+                        Change::Partition(key, value) => PackedChange::Partition {
+                            key: self.name(position, &key),
+                            value: self.text(&value),
+                        },
                     };
-                    self.results.changes.push(change);
+                    layout::push_change(&mut self.results.changes, packed);
+                    self.changes += 1;
                 }
-                wit::Outcome::Keep(wit::Kept {
+                PackedOutcome::Keep {
                     first,
-                    count: self.results.changes.len() as u32 - first,
-                })
+                    count: self.changes - first,
+                }
             }
         };
-        self.results.outcomes.push(wit_outcome);
+        layout::push_outcome(&mut self.results.outcomes, packed);
     }
 
     /// The laid-out results.
@@ -69,10 +72,10 @@ impl ResultsBuilder {
         self.results
     }
 
-    fn text(&mut self, text: &str) -> wit::Span {
+    fn text(&mut self, text: &str) -> Span {
         let start = self.results.text.len() as u32;
         self.results.text.extend_from_slice(text.as_bytes());
-        wit::Span {
+        Span {
             start,
             len: text.len() as u32,
         }
@@ -99,14 +102,14 @@ impl ResultsBuilder {
         index
     }
 
-    fn value(&mut self, value: NewValue) -> wit::Value {
+    fn value(&mut self, value: NewValue) -> Value {
         match value {
-            NewValue::Null => wit::Value::Null,
-            NewValue::Boolean(b) => wit::Value::Boolean(b),
-            NewValue::Integer(n) => wit::Value::Integer(n),
-            NewValue::Float(x) => wit::Value::Float(x),
-            NewValue::Text(text) => wit::Value::Text(self.text(&text)),
-            NewValue::Json(json) => wit::Value::Json(self.text(&json)),
+            NewValue::Null => Value::Null,
+            NewValue::Boolean(b) => Value::Bool(b),
+            NewValue::Integer(n) => Value::Int(n),
+            NewValue::Float(x) => Value::Float(x),
+            NewValue::Text(text) => Value::Text(self.text(&text)),
+            NewValue::Json(json) => Value::Json(self.text(&json)),
         }
     }
 }
