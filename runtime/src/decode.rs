@@ -136,7 +136,9 @@ pub struct DecodeError {
 /// value, in the place of its first, as most JSON readers do.
 pub fn decode_object(json: &str, arena: &mut Arena) -> Result<PackedFields, DecodeError> {
     arena.generation = arena.generation.wrapping_add(1);
-    let mut fields = PackedFields::with_capacity(12);
+    // Room for a typical event and the fields enrichment adds, so apply
+    // rarely reallocates.
+    let mut fields = PackedFields::with_capacity(20);
     let mut deserializer = serde_json::Deserializer::from_str(json);
     ObjectSeed {
         arena: &mut *arena,

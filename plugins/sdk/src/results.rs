@@ -1,6 +1,8 @@
 //! Laying out a batch's outcomes as the contract's columnar `results`: each
 //! name once, all text in one buffer, values and reasons as spans of it.
 
+use std::borrow::Cow;
+
 use crate::layout::{self, Field, PackedChange, PackedOutcome, Span, Value};
 use crate::outcome::{Change, Fate, NewValue};
 use crate::{Outcome, wit};
@@ -8,10 +10,11 @@ use crate::{Outcome, wit};
 /// Builds the `results` of one batch.
 pub struct ResultsBuilder {
     results: wit::Results,
-    /// The name index used at each change position of the previous keep: the
-    /// outcomes of one plugin set the same names in the same order, so the
-    /// guess is nearly always right and saves a search.
-    hints: Vec<u32>,
+    /// The name index used at each change position of the previous keep, and
+    /// the literal it came from: the outcomes of one plugin set the same
+    /// names in the same order, so the guess is nearly always right and saves
+    /// a search.
+    hints: Vec<(u32, Option<(usize, usize)>)>,
     /// Changes written so far.
     changes: u32,
 }
@@ -81,13 +84,31 @@ impl ResultsBuilder {
         }
     }
 
-    fn name(&mut self, position: usize, name: &str) -> u32 {
-        let names = &mut self.results.names;
-        if let Some(&hint) = self.hints.get(position)
-            && names.get(hint as usize).is_some_and(|known| known == name)
-        {
-            return hint;
+    // The `Cow` itself, not `&str`: whether it borrows a `'static` literal is
+    // what allows the comparison by pointer.
+    #[allow(clippy::ptr_arg)]
+    fn name(&mut self, position: usize, name: &Cow<'static, str>) -> u32 {
+        // A `&'static str` never changes: the same pointer and length at the
+        // same position as last time is the same name, with no comparison.
+        let literal = match name {
+            Cow::Borrowed(text) => Some((text.as_ptr() as usize, text.len())),
+            Cow::Owned(_) => None,
+        };
+        if let Some(&(hint, seen)) = self.hints.get(position) {
+            if literal.is_some() && seen == literal {
+                return hint;
+            }
+            if self
+                .results
+                .names
+                .get(hint as usize)
+                .is_some_and(|known| known == name)
+            {
+                self.hints[position].1 = literal;
+                return hint;
+            }
         }
+        let names = &mut self.results.names;
         let index = match names.iter().position(|known| known == name) {
             Some(index) => index as u32,
             None => {
@@ -96,9 +117,9 @@ impl ResultsBuilder {
             }
         };
         if position >= self.hints.len() {
-            self.hints.resize(position + 1, 0);
+            self.hints.resize(position + 1, (0, None));
         }
-        self.hints[position] = index;
+        self.hints[position] = (index, literal);
         index
     }
 
@@ -121,4 +142,36 @@ pub fn results(outcomes: Vec<Outcome>) -> wit::Results {
         builder.push(outcome);
     }
     builder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_name_is_laid_out_once_whatever_its_source() {
+        let owned = |text: &str| -> Cow<'static, str> { Cow::Owned(text.to_string()) };
+        let laid = results(vec![
+            Outcome::keep().set("a", 1i64).set("b", "x"),
+            Outcome::keep().set(owned("a"), 2i64).set("c", true),
+            Outcome::keep().set("b", 3i64).set(owned("a"), 4i64),
+            Outcome::reject("code", "reason"),
+            Outcome::drop(),
+        ]);
+        assert_eq!(laid.names, ["a", "b", "c"]);
+        let names: Vec<u32> = (0..6)
+            .map(
+                |index| match layout::read_change(&laid.changes, index).unwrap() {
+                    PackedChange::Set(field) => field.name,
+                    other => panic!("{other:?}"),
+                },
+            )
+            .collect();
+        assert_eq!(names, [0, 1, 0, 2, 1, 0]);
+        assert_eq!(laid.outcomes.len(), 5 * layout::OUTCOME_BYTES);
+        assert_eq!(
+            layout::read_outcome(&laid.outcomes, 2),
+            Some(PackedOutcome::Keep { first: 4, count: 2 })
+        );
+    }
 }
