@@ -5,8 +5,6 @@
 wasmtime::component::bindgen!({
     world: "plugin",
     path: "../wit",
-    // Tests compare values and outcomes.
-    additional_derives: [PartialEq],
 });
 
 pub use self::weir::plugin::types as wit;

@@ -1,13 +1,80 @@
 //! Read-only views of the batch the host lends a plugin, read in place.
 
+use std::cell::Cell;
+
 use crate::layout::{self, EVENT_BYTES, FIELD_BYTES};
 use crate::wit;
 
 /// A batch of events, as a plugin reads it.
-#[derive(Clone, Copy)]
 pub struct Batch<'a> {
     raw: &'a wit::Batch,
     events: usize,
+    names: NameTable,
+}
+
+/// The batch's field names, hashed for lookups that mostly avoid comparing
+/// strings: a name's length and first eight bytes pick its slot, and only the
+/// rest of a longer name is compared. Each name also remembers where in an
+/// event it was last found, since the events of a batch mostly share a
+/// layout.
+struct NameTable {
+    /// Open addressing over the names: index + 1, or 0 for an empty slot.
+    slots: Vec<u32>,
+    /// Per name: its first eight bytes (zero-padded) and its length.
+    keys: Vec<(u64, usize)>,
+    /// Per name: the position in its event where it was last found.
+    hints: Vec<Cell<u32>>,
+}
+
+/// A name's first eight bytes, zero-padded, as a number.
+fn prefix(name: &str) -> u64 {
+    let mut word = [0u8; 8];
+    let head = &name.as_bytes()[..name.len().min(8)];
+    word[..head.len()].copy_from_slice(head);
+    u64::from_le_bytes(word)
+}
+
+impl NameTable {
+    fn new(names: &[String]) -> Self {
+        // At most half full, so probes stay short.
+        let slots = (names.len() * 2).next_power_of_two().max(16);
+        let mut table = NameTable {
+            slots: vec![0; slots],
+            keys: Vec::with_capacity(names.len()),
+            hints: Vec::with_capacity(names.len()),
+        };
+        for (index, name) in names.iter().enumerate() {
+            let key = (prefix(name), name.len());
+            let mut slot = table.slot(key);
+            while table.slots[slot] != 0 {
+                slot = (slot + 1) & (slots - 1);
+            }
+            table.slots[slot] = index as u32 + 1;
+            table.keys.push(key);
+            table.hints.push(Cell::new(0));
+        }
+        table
+    }
+
+    fn slot(&self, (prefix, len): (u64, usize)) -> usize {
+        // Fibonacci hashing of the prefix and length; the top bits index.
+        let hash = (prefix ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (hash >> 40) as usize & (self.slots.len() - 1)
+    }
+
+    fn find(&self, names: &[String], name: &str) -> Option<u32> {
+        let key = (prefix(name), name.len());
+        let mut slot = self.slot(key);
+        loop {
+            let index = self.slots[slot].checked_sub(1)?;
+            if self.keys[index as usize] == key
+                && (key.1 <= 8 || names[index as usize].as_bytes()[8..] == name.as_bytes()[8..])
+            {
+                return Some(index);
+            }
+            slot = (slot + 1) & (self.slots.len() - 1);
+        }
+    }
 }
 
 impl<'a> Batch<'a> {
@@ -31,7 +98,11 @@ impl<'a> Batch<'a> {
                 ));
             }
         }
-        Ok(Batch { raw, events })
+        Ok(Batch {
+            raw,
+            events,
+            names: NameTable::new(&raw.names),
+        })
     }
 
     /// The source the batch came from: a file name, `stdin`, a shard id.
@@ -50,10 +121,12 @@ impl<'a> Batch<'a> {
     }
 
     /// The events, in source order.
-    pub fn events(&self) -> impl Iterator<Item = Event<'a>> + use<'a> {
+    pub fn events(&self) -> impl Iterator<Item = Event<'_>> {
         let raw = self.raw;
+        let names = &self.names;
         (0..self.events).map(move |index| Event {
             raw,
+            names,
             header: layout::read_event(&raw.events, index).expect("checked by Batch::new"),
         })
     }
@@ -68,6 +141,7 @@ impl<'a> Batch<'a> {
 #[derive(Clone, Copy)]
 pub struct Event<'a> {
     raw: &'a wit::Batch,
+    names: &'a NameTable,
     header: layout::EventHeader,
 }
 
@@ -155,13 +229,24 @@ impl<'a> Event<'a> {
 
     /// The value of the top-level field `name`, if the event has it.
     pub fn get(&self, name: &str) -> Option<Value<'a>> {
+        let wanted = self.names.find(&self.raw.names, name)?;
         let fields = &self.raw.fields;
         let first = self.header.first_field as usize;
-        // Compare names before decoding any value: most fields are not it.
-        let index = (first..first + self.header.field_count as usize).find(|&index| {
-            layout::read_field_name(fields, index).is_some_and(|known| self.name(known) == name)
-        })?;
-        layout::read_field(fields, index).map(|field| self.decode(field.value))
+        let count = self.header.field_count as usize;
+        let hint = &self.names.hints[wanted as usize];
+        let at_hint = hint.get() as usize;
+        let position = if at_hint < count
+            && layout::read_field_name(fields, first + at_hint) == Some(wanted)
+        {
+            at_hint
+        } else {
+            let position = (0..count).find(|&position| {
+                layout::read_field_name(fields, first + position) == Some(wanted)
+            })?;
+            hint.set(position as u32);
+            position
+        };
+        layout::read_field(fields, first + position).map(|field| self.decode(field.value))
     }
 
     /// The field `name` if it is a string.
@@ -210,5 +295,32 @@ impl<'a> Event<'a> {
     /// The source the event came from.
     pub fn source(&self) -> &'a str {
         &self.raw.source
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::batch_from_json;
+
+    #[test]
+    fn looks_up_names_that_share_a_prefix_or_a_length() {
+        let raw = batch_from_json(&[
+            r#"{"product_id":"p1","product_category":"Books","product_ix":"x","a":1,"":true}"#,
+            r#"{"product_ix":"y","b":2.5}"#,
+        ]);
+        let batch = Batch::new(&raw).unwrap();
+        let events: Vec<Event<'_>> = batch.events().collect();
+        assert_eq!(events[0].str("product_id"), Some("p1"));
+        assert_eq!(events[0].str("product_category"), Some("Books"));
+        assert_eq!(events[0].str("product_ix"), Some("x"));
+        assert_eq!(events[0].get("a"), Some(Value::Int(1)));
+        assert_eq!(events[0].get(""), Some(Value::Bool(true)));
+        assert_eq!(events[0].get("b"), None);
+        assert_eq!(events[0].get("product_iy"), None);
+        assert_eq!(events[1].str("product_ix"), Some("y"));
+        assert_eq!(events[1].f64("b"), Some(2.5));
+        assert_eq!(events[1].get("product_id"), None);
+        assert_eq!(events[1].position(), "2");
     }
 }

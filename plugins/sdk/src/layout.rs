@@ -187,50 +187,64 @@ pub fn read_event(events: &[u8], index: usize) -> Option<EventHeader> {
 /// The fields of one event, packed as in `batch.fields`: what the host keeps
 /// per event, so lending a batch copies bytes rather than packing fields.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct PackedFields(Vec<u8>);
+pub struct PackedFields {
+    bytes: Vec<u8>,
+    /// Bit `name % 64` is set for every name present: a clear bit proves a
+    /// name absent without a scan (adding a field a plugin computes is the
+    /// common case).
+    present: u64,
+}
 
 impl PackedFields {
     /// No fields, with room for `fields` of them.
     pub fn with_capacity(fields: usize) -> Self {
-        PackedFields(Vec::with_capacity(fields * FIELD_BYTES))
+        PackedFields {
+            bytes: Vec::with_capacity(fields * FIELD_BYTES),
+            present: 0,
+        }
     }
 
     /// Number of fields.
     pub fn len(&self) -> usize {
-        self.0.len() / FIELD_BYTES
+        self.bytes.len() / FIELD_BYTES
     }
 
     /// True when there is no field.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.bytes.is_empty()
     }
 
     /// The packed bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 
     /// The fields, in order.
     pub fn iter(&self) -> impl Iterator<Item = Field> + '_ {
-        (0..self.len()).filter_map(|index| read_field(&self.0, index))
+        (0..self.len()).filter_map(|index| read_field(&self.bytes, index))
     }
 
     /// Add a field at the end.
     pub fn push(&mut self, field: Field) {
         let (kind, payload) = encode_value(field.value);
-        self.0
+        self.bytes
             .extend_from_slice(&pack16(field.name, kind, 0, payload));
+        self.present |= 1 << (field.name % 64);
     }
 
     /// Overwrite the field at `index` (which must exist).
     pub fn replace_at(&mut self, index: usize, field: Field) {
         let (kind, payload) = encode_value(field.value);
-        self.0[index * FIELD_BYTES..][..FIELD_BYTES]
+        self.bytes[index * FIELD_BYTES..][..FIELD_BYTES]
             .copy_from_slice(&pack16(field.name, kind, 0, payload));
+        self.present |= 1 << (field.name % 64);
     }
 
     fn position(&self, name: u32) -> Option<usize> {
-        (0..self.len()).find(|&index| read_field_name(&self.0, index) == Some(name))
+        if self.present & (1 << (name % 64)) == 0 {
+            return None;
+        }
+        (0..self.len()).find(|&index| read_field_name(&self.bytes, index) == Some(name))
     }
 
     /// Set field `name`: replace its value where it is, or add it at the end.
@@ -244,7 +258,8 @@ impl PackedFields {
     /// Remove field `name`, if present.
     pub fn remove(&mut self, name: u32) {
         if let Some(index) = self.position(name) {
-            self.0.drain(index * FIELD_BYTES..(index + 1) * FIELD_BYTES);
+            self.bytes
+                .drain(index * FIELD_BYTES..(index + 1) * FIELD_BYTES);
         }
     }
 }
@@ -466,5 +481,36 @@ mod tests {
         }
         packed[2 * OUTCOME_BYTES] = 9;
         assert_eq!(read_outcome(&packed, 2), None);
+    }
+}
+
+#[cfg(test)]
+mod packed_fields_tests {
+    use super::*;
+
+    #[test]
+    fn set_replaces_or_appends_and_remove_removes() {
+        let mut fields = PackedFields::default();
+        fields.push(Field {
+            name: 1,
+            value: Value::Int(1),
+        });
+        fields.push(Field {
+            name: 65,
+            value: Value::Int(65),
+        });
+        // 129 shares bit 1 with name 1 and name 65: absent all the same.
+        fields.set(Field {
+            name: 129,
+            value: Value::Null,
+        });
+        fields.set(Field {
+            name: 65,
+            value: Value::Bool(true),
+        });
+        fields.remove(1);
+        fields.remove(7);
+        let names: Vec<(u32, Value)> = fields.iter().map(|f| (f.name, f.value)).collect();
+        assert_eq!(names, [(65, Value::Bool(true)), (129, Value::Null)]);
     }
 }
