@@ -8,7 +8,7 @@ use weir_plugin::layout::{
 };
 
 use crate::bindings::wit;
-use crate::decode::{Arena, DecodeError, decode_object};
+use crate::decode::{Arena, DecodeError, decode_object, decode_object_into};
 
 /// Who decided a record's fate: the host (decoding) or a plugin.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +90,8 @@ pub struct Batch {
     lent: Vec<usize>,
     /// Longest record accepted, in bytes; longer ones are rejected.
     max_record_bytes: usize,
+    /// Emptied buffers of earlier records, for new ones.
+    spare: Vec<(PackedFields, Vec<(u32, Span)>)>,
 }
 
 /// Longest record accepted by default: Kinesis's own limit on a record, 1 MiB.
@@ -114,7 +116,19 @@ impl Batch {
     /// Forget every record, keeping allocations, for the next batch.
     pub fn clear(&mut self) {
         self.raw.clear();
-        self.records.clear();
+        // Keep the kept records' buffers for the next batch's records: in a
+        // steady stream, decoding then allocates nothing.
+        for record in self.records.drain(..) {
+            if let Fate::Alive {
+                mut fields,
+                mut partition,
+            } = record.fate
+            {
+                fields.clear();
+                partition.clear();
+                self.spare.push((fields, partition));
+            }
+        }
         self.arena.clear();
     }
 
@@ -202,12 +216,17 @@ impl Batch {
                 reason: "blank line",
             };
         }
-        match decode_object(text, &mut self.arena) {
-            Ok(fields) => Fate::Alive {
-                fields,
-                partition: Vec::new(),
-            },
-            Err(error) => reject(error),
+        let (mut fields, partition) = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| (PackedFields::with_capacity(20), Vec::new()));
+        match decode_object_into(text, &mut self.arena, &mut fields) {
+            Ok(()) => Fate::Alive { fields, partition },
+            Err(error) => {
+                fields.clear();
+                self.spare.push((fields, partition));
+                reject(error)
+            }
         }
     }
 

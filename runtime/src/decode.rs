@@ -135,19 +135,29 @@ pub struct DecodeError {
 /// Decode one JSON object into its fields. A repeated key keeps its last
 /// value, in the place of its first, as most JSON readers do.
 pub fn decode_object(json: &str, arena: &mut Arena) -> Result<PackedFields, DecodeError> {
-    arena.generation = arena.generation.wrapping_add(1);
     // Room for a typical event and the fields enrichment adds, so apply
     // rarely reallocates.
     let mut fields = PackedFields::with_capacity(20);
+    decode_object_into(json, arena, &mut fields)?;
+    Ok(fields)
+}
+
+/// [`decode_object`] into `fields`, which must be empty: a caller that
+/// recycles field buffers across batches allocates nothing here.
+pub fn decode_object_into(
+    json: &str,
+    arena: &mut Arena,
+    fields: &mut PackedFields,
+) -> Result<(), DecodeError> {
+    arena.generation = arena.generation.wrapping_add(1);
     let mut deserializer = serde_json::Deserializer::from_str(json);
     ObjectSeed {
         arena: &mut *arena,
-        fields: &mut fields,
+        fields,
     }
     .deserialize(&mut deserializer)
     .and_then(|()| deserializer.end())
-    .map_err(classify)?;
-    Ok(fields)
+    .map_err(classify)
 }
 
 fn classify(err: serde_json::Error) -> DecodeError {

@@ -13,25 +13,41 @@ pub struct Batch<'a> {
 }
 
 /// The batch's field names, hashed for lookups that mostly avoid comparing
-/// strings: a name's length and first eight bytes pick its slot, and only the
-/// rest of a longer name is compared. Each name also remembers where in an
-/// event it was last found, since the events of a batch mostly share a
+/// strings: a name's length and first sixteen bytes are its key, and only
+/// the rest of a longer name is compared. Each name also remembers where in
+/// an event it was last found, since the events of a batch mostly share a
 /// layout.
 struct NameTable {
     /// Open addressing over the names: index + 1, or 0 for an empty slot.
     slots: Vec<u32>,
-    /// Per name: its first eight bytes (zero-padded) and its length.
-    keys: Vec<(u64, usize)>,
+    /// Per name: its key.
+    keys: Vec<NameKey>,
     /// Per name: the position in its event where it was last found.
     hints: Vec<Cell<u32>>,
 }
 
-/// A name's first eight bytes, zero-padded, as a number.
-fn prefix(name: &str) -> u64 {
-    let mut word = [0u8; 8];
-    let head = &name.as_bytes()[..name.len().min(8)];
-    word[..head.len()].copy_from_slice(head);
-    u64::from_le_bytes(word)
+/// A name's length and its first sixteen bytes, zero-padded, as numbers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct NameKey {
+    len: usize,
+    head: u64,
+    next: u64,
+}
+
+impl NameKey {
+    fn of(name: &str) -> Self {
+        // Byte by byte rather than a copy of variable length, which compiles
+        // to a call in WebAssembly.
+        let mut words = [0u64; 2];
+        for (at, &byte) in name.as_bytes().iter().take(16).enumerate() {
+            words[at / 8] |= u64::from(byte) << (8 * (at % 8));
+        }
+        NameKey {
+            len: name.len(),
+            head: words[0],
+            next: words[1],
+        }
+    }
 }
 
 impl NameTable {
@@ -44,7 +60,7 @@ impl NameTable {
             hints: Vec::with_capacity(names.len()),
         };
         for (index, name) in names.iter().enumerate() {
-            let key = (prefix(name), name.len());
+            let key = NameKey::of(name);
             let mut slot = table.slot(key);
             while table.slots[slot] != 0 {
                 slot = (slot + 1) & (slots - 1);
@@ -56,19 +72,21 @@ impl NameTable {
         table
     }
 
-    fn slot(&self, (prefix, len): (u64, usize)) -> usize {
-        // Fibonacci hashing of the prefix and length; the top bits index.
-        let hash = (prefix ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    fn slot(&self, key: NameKey) -> usize {
+        // Fibonacci hashing; the top bits index.
+        let hash = (key.head ^ key.next.rotate_left(29) ^ key.len as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
         (hash >> 40) as usize & (self.slots.len() - 1)
     }
 
     fn find(&self, names: &[String], name: &str) -> Option<u32> {
-        let key = (prefix(name), name.len());
+        let key = NameKey::of(name);
         let mut slot = self.slot(key);
         loop {
             let index = self.slots[slot].checked_sub(1)?;
             if self.keys[index as usize] == key
-                && (key.1 <= 8 || names[index as usize].as_bytes()[8..] == name.as_bytes()[8..])
+                && (key.len <= 16
+                    || names[index as usize].as_bytes()[16..] == name.as_bytes()[16..])
             {
                 return Some(index);
             }
@@ -307,7 +325,7 @@ mod tests {
     fn looks_up_names_that_share_a_prefix_or_a_length() {
         let raw = batch_from_json(&[
             r#"{"product_id":"p1","product_category":"Books","product_ix":"x","a":1,"":true}"#,
-            r#"{"product_ix":"y","b":2.5}"#,
+            r#"{"product_ix":"y","b":2.5,"product_category_of_the_item":1,"product_category_of_the_other":2}"#,
         ]);
         let batch = Batch::new(&raw).unwrap();
         let events: Vec<Event<'_>> = batch.events().collect();
@@ -322,5 +340,14 @@ mod tests {
         assert_eq!(events[1].f64("b"), Some(2.5));
         assert_eq!(events[1].get("product_id"), None);
         assert_eq!(events[1].position(), "2");
+        assert_eq!(
+            events[1].get("product_category_of_the_other"),
+            Some(Value::Int(2))
+        );
+        assert_eq!(
+            events[1].get("product_category_of_the_item"),
+            Some(Value::Int(1))
+        );
+        assert_eq!(events[1].get("product_category_of_the_thing"), None);
     }
 }

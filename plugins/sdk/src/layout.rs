@@ -209,6 +209,12 @@ impl PackedFields {
         self.bytes.len() / FIELD_BYTES
     }
 
+    /// Remove every field, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.present = 0;
+    }
+
     /// True when there is no field.
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
