@@ -410,6 +410,18 @@ impl Batch {
             out.push_str(crate::encode::span_str(&self.arena.text, *value));
         }
     }
+
+    /// True when two kept records have the same partition values (so the
+    /// same folder), compared by text.
+    pub fn same_partition(&self, a: &[(u32, Span)], b: &[(u32, Span)]) -> bool {
+        let text = &self.arena.text;
+        a.len() == b.len()
+            && a.iter().zip(b).all(|((key_a, value_a), (key_b, value_b))| {
+                key_a == key_b
+                    && crate::encode::span_bytes(text, *value_a)
+                        == crate::encode::span_bytes(text, *value_b)
+            })
+    }
 }
 
 fn bad_result(reason: &str) -> (&'static str, String) {

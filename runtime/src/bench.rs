@@ -195,12 +195,19 @@ pub fn drive(
             pipeline.run(&mut batch).map_err(|err| err.to_string())?;
         }
         out.clear();
+        path.clear();
         let writer = ObjectWriter::new(batch.arena());
+        let mut last_partition: &[(u32, weir_plugin::layout::Span)] = &[];
         for record in batch.records() {
             match &record.fate {
                 Fate::Alive { fields, partition } => {
                     counts[0] += 1;
-                    batch.partition_path(partition, &mut path);
+                    // As the lake writer does: a folder per run of records
+                    // with the same partition values.
+                    if path.is_empty() || !batch.same_partition(partition, last_partition) {
+                        batch.partition_path(partition, &mut path);
+                        last_partition = partition;
+                    }
                     out.extend_from_slice(path.as_bytes());
                     out.push(b'/');
                     writer.write(&mut out, fields);

@@ -26,6 +26,28 @@ struct NameTable {
     hints: Vec<Cell<u32>>,
 }
 
+/// Up to eight bytes as a little-endian number, zero-padded, read with a few
+/// fixed-size loads (a byte loop would pay the host's deadline check on
+/// every iteration, a variable-length copy a call).
+#[inline(always)]
+fn word(bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    let u32_at = |at: usize| u64::from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()));
+    match len {
+        8 => u64::from_le_bytes(bytes.try_into().unwrap()),
+        // Two overlapping four-byte reads: the overlap holds the same bytes.
+        4..=7 => u32_at(0) | u32_at(len - 4) << (8 * (len - 4)),
+        0 => 0,
+        _ => {
+            let mut value = 0;
+            for (at, &byte) in bytes.iter().enumerate() {
+                value |= u64::from(byte) << (8 * at);
+            }
+            value
+        }
+    }
+}
+
 /// A name's length and its first sixteen bytes, zero-padded, as numbers.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct NameKey {
@@ -35,17 +57,14 @@ struct NameKey {
 }
 
 impl NameKey {
+    #[inline(always)]
     fn of(name: &str) -> Self {
-        // Byte by byte rather than a copy of variable length, which compiles
-        // to a call in WebAssembly.
-        let mut words = [0u64; 2];
-        for (at, &byte) in name.as_bytes().iter().take(16).enumerate() {
-            words[at / 8] |= u64::from(byte) << (8 * (at % 8));
-        }
+        let bytes = name.as_bytes();
+        let (head, rest) = bytes.split_at(bytes.len().min(8));
         NameKey {
             len: name.len(),
-            head: words[0],
-            next: words[1],
+            head: word(head),
+            next: word(&rest[..rest.len().min(8)]),
         }
     }
 }
@@ -72,6 +91,7 @@ impl NameTable {
         table
     }
 
+    #[inline(always)]
     fn slot(&self, key: NameKey) -> usize {
         // Fibonacci hashing; the top bits index.
         let hash = (key.head ^ key.next.rotate_left(29) ^ key.len as u64)
@@ -79,6 +99,7 @@ impl NameTable {
         (hash >> 40) as usize & (self.slots.len() - 1)
     }
 
+    #[inline]
     fn find(&self, names: &[String], name: &str) -> Option<u32> {
         let key = NameKey::of(name);
         let mut slot = self.slot(key);
@@ -215,9 +236,15 @@ impl<'a> Event<'a> {
     fn text(&self, span: layout::Span) -> &'a str {
         // The host writes only UTF-8 at character boundaries; a span that is
         // out of range or not UTF-8 reads as empty rather than trapping.
-        span.of(&self.raw.text)
-            .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .unwrap_or("")
+        let Some(bytes) = span.of(&self.raw.text) else {
+            return "";
+        };
+        if bytes.is_ascii() {
+            // SAFETY: ASCII is UTF-8. Most field values are ASCII, and this
+            // check is a fraction of full validation, which stays for the rest.
+            return unsafe { std::str::from_utf8_unchecked(bytes) };
+        }
+        std::str::from_utf8(bytes).unwrap_or("")
     }
 
     fn name(&self, index: u32) -> &'a str {
@@ -320,6 +347,16 @@ impl<'a> Event<'a> {
 mod tests {
     use super::*;
     use crate::testing::batch_from_json;
+
+    #[test]
+    fn words_pad_like_a_byte_copy() {
+        for len in 0..=8 {
+            let bytes: Vec<u8> = (1..=len as u8).collect();
+            let mut padded = [0u8; 8];
+            padded[..len].copy_from_slice(&bytes);
+            assert_eq!(word(&bytes), u64::from_le_bytes(padded), "{len}");
+        }
+    }
 
     #[test]
     fn looks_up_names_that_share_a_prefix_or_a_length() {

@@ -86,10 +86,12 @@ pub struct EventHeader {
     pub arrival_micros: i64,
 }
 
+#[inline(always)]
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
+#[inline(always)]
 fn u64_at(bytes: &[u8], at: usize) -> u64 {
     let mut word = [0u8; 8];
     word.copy_from_slice(&bytes[at..at + 8]);
@@ -109,6 +111,7 @@ fn encode_value(value: Value) -> (u8, u64) {
     }
 }
 
+#[inline]
 fn decode_value(kind: u8, payload: u64) -> Option<Value> {
     let span = Span {
         start: payload as u32,
@@ -143,6 +146,7 @@ pub fn push_field(out: &mut Vec<u8>, field: Field) {
 }
 
 /// The name index of packed field `index`, without decoding its value.
+#[inline]
 pub fn read_field_name(fields: &[u8], index: usize) -> Option<u32> {
     let at = index.checked_mul(FIELD_BYTES)?;
     let bytes = fields.get(at..at + 4)?;
@@ -151,6 +155,7 @@ pub fn read_field_name(fields: &[u8], index: usize) -> Option<u32> {
 
 /// Read packed field `index` of `fields`. `None` when out of range or of an
 /// unknown kind.
+#[inline]
 pub fn read_field(fields: &[u8], index: usize) -> Option<Field> {
     let at = index.checked_mul(FIELD_BYTES)?;
     let bytes = fields.get(at..at + FIELD_BYTES)?;
@@ -227,7 +232,12 @@ impl PackedFields {
 
     /// The fields, in order.
     pub fn iter(&self) -> impl Iterator<Item = Field> + '_ {
-        (0..self.len()).filter_map(|index| read_field(&self.bytes, index))
+        self.bytes.chunks_exact(FIELD_BYTES).filter_map(|packed| {
+            Some(Field {
+                name: u32_at(packed, 0),
+                value: decode_value(packed[4], u64_at(packed, 8))?,
+            })
+        })
     }
 
     /// Add a field at the end.

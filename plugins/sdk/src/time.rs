@@ -302,15 +302,19 @@ impl Cursor<'_> {
         (self.next()? == want).then_some(())
     }
 
+    #[inline(always)]
     fn digits(&mut self, count: usize) -> Option<u32> {
-        let digits = self.bytes.get(self.at..self.at + count)?;
-        let mut value = 0;
-        for &digit in digits {
-            if !digit.is_ascii_digit() {
-                return None;
-            }
-            value = value * 10 + u32::from(digit - b'0');
-        }
+        let digit = |at: usize| {
+            let byte = *self.bytes.get(self.at + at)?;
+            byte.is_ascii_digit().then(|| u32::from(byte - b'0'))
+        };
+        // Unrolled for the two widths dates use: a loop in a plugin pays for
+        // the host's deadline check on every iteration.
+        let value = match count {
+            2 => digit(0)? * 10 + digit(1)?,
+            4 => digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?,
+            _ => (0..count).try_fold(0, |value, at| Some(value * 10 + digit(at)?))?,
+        };
         self.at += count;
         Some(value)
     }
