@@ -130,13 +130,13 @@ impl std::fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "  {:<24} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "  {:<28} {:>10} {:>10} {:>10} {:>10} {:>10}",
             "stage", "in", "kept", "dropped", "rejected", "time"
         )?;
         let host_in = self.read;
         writeln!(
             f,
-            "  {:<24} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "  {:<28} {:>10} {:>10} {:>10} {:>10} {:>10}",
             "weir (decode)",
             host_in,
             host_in - self.host_dropped - self.host_rejected,
@@ -153,7 +153,7 @@ impl std::fmt::Display for Summary {
             };
             writeln!(
                 f,
-                "  {:<24} {:>10} {:>10} {:>10} {:>10} {:>8.1}ms{failures}",
+                "  {:<28} {:>10} {:>10} {:>10} {:>10} {:>8.1}ms{failures}",
                 label,
                 stats.events_in,
                 stats.kept,
@@ -165,7 +165,7 @@ impl std::fmt::Display for Summary {
         if !self.rejects_by_code.is_empty() {
             writeln!(f, "  rejects by code:")?;
             for ((stage, code), count) in &self.rejects_by_code {
-                writeln!(f, "    {stage:<22} {code:<24} {count:>10}")?;
+                writeln!(f, "    {stage:<26} {code:<24} {count:>10}")?;
             }
         }
         write!(
