@@ -160,9 +160,14 @@ pub struct PipelineConfig {
     pub dead_letter: PathBuf,
 }
 
-/// Largest batch accepted: spans into a batch's text are 32-bit, and a
-/// 100,000-event batch is far past the point where batching stops paying.
+/// Largest batch accepted: a 100,000-event batch is far past the point where
+/// batching stops paying.
 const MAX_BATCH_SIZE: usize = 100_000;
+
+/// Most bytes of input one batch may hold. Spans into a batch's text are
+/// 32-bit; plugins add text as they change events, so a quarter of the 4 GiB
+/// leaves room for them.
+const MAX_BATCH_BYTES: usize = 1 << 30;
 
 impl PipelineFile {
     /// Parse TOML text; `path` is for messages.
@@ -209,6 +214,15 @@ impl PipelineFile {
             return Err(invalid(format!(
                 "batch_size must be 1 to {MAX_BATCH_SIZE}, not {}",
                 self.batch_size
+            )));
+        }
+        if self.max_record_bytes == 0
+            || self.batch_size.saturating_mul(self.max_record_bytes) > MAX_BATCH_BYTES
+        {
+            return Err(invalid(format!(
+                "batch_size x max_record_bytes must be at most {MAX_BATCH_BYTES} bytes \
+                 (a batch's text is addressed with 32-bit offsets), not {} x {}",
+                self.batch_size, self.max_record_bytes
             )));
         }
         if self.limits.memory_mib == 0 || self.limits.call_timeout_ms == 0 {
@@ -354,6 +368,10 @@ mod tests {
                 "batch_size",
             ),
             ("[[plugin]]\npath = \"x.wasm\"\nsha256 = \"abc\"", "sha256"),
+            (
+                "batch_size = 100000\nmax_record_bytes = 1048576\n[[plugin]]\npath = \"x.wasm\"",
+                "32-bit",
+            ),
             (
                 "[[plugin]]\npath = \"x.wasm\"\n[output]\ntable = \"../x\"",
                 "output.table",
