@@ -9,9 +9,16 @@
 use std::time::{Duration, Instant};
 
 use crate::batch::{Batch, Fate};
+use std::sync::Arc;
+
+use parquet::arrow::ArrowWriter;
+
+use crate::columns::{ColumnSpec, Columns};
+use crate::config::{Compression, Format, PipelineFile};
 use crate::encode::ObjectWriter;
 use crate::engine::{Limits, PluginEngine};
 use crate::generate::{GenerateOptions, generate};
+use crate::lake::FileOptions;
 use crate::native::native;
 use crate::pipeline::{OnPluginError, Pipeline, Step};
 use crate::plugin::{LoadedPlugin, PluginSource};
@@ -74,6 +81,8 @@ pub struct BenchReport {
     pub native: Measurement,
     /// The four plugins as WebAssembly components.
     pub wasm: Measurement,
+    /// The same, encoding Parquet instead of JSON.
+    pub wasm_parquet: Measurement,
 }
 
 impl BenchReport {
@@ -90,7 +99,12 @@ impl std::fmt::Display for BenchReport {
             "{:<40} {:>14} {:>12}",
             "variant (1 core, no I/O)", "events/s", "best round"
         )?;
-        for m in [&self.host_only, &self.native, &self.wasm] {
+        for m in [
+            &self.host_only,
+            &self.native,
+            &self.wasm,
+            &self.wasm_parquet,
+        ] {
             writeln!(
                 f,
                 "{:<40} {:>14.0} {:>10.1}ms",
@@ -101,7 +115,8 @@ impl std::fmt::Display for BenchReport {
         }
         writeln!(
             f,
-            "wasm / native: {:.2}x   (targets: wasm >= 500000 events/s, ratio >= 0.60)",
+            "wasm / native: {:.2}x   (targets: wasm >= 500000 events/s, ratio >= 0.60; \
+             with Parquet >= 400000)",
             self.ratio()
         )?;
         write!(
@@ -175,6 +190,43 @@ pub fn drive(
     batch_size: usize,
     hash_output: bool,
 ) -> Result<(u64, [u64; 3]), String> {
+    drive_into(pipeline, lines, batch_size, hash_output, &Encoding::Json)
+}
+
+/// What the benchmark encodes kept events into.
+pub enum Encoding {
+    /// JSON lines, after their partition folder.
+    Json,
+    /// One Parquet file of these columns, in memory.
+    Parquet(Arc<[ColumnSpec]>),
+}
+
+/// [`drive`], encoding as asked.
+pub fn drive_into(
+    pipeline: Option<&mut Pipeline>,
+    lines: &[Vec<u8>],
+    batch_size: usize,
+    hash_output: bool,
+    encoding: &Encoding,
+) -> Result<(u64, [u64; 3]), String> {
+    let mut parquet = match encoding {
+        Encoding::Json => None,
+        Encoding::Parquet(specs) => {
+            let columns = Columns::new(specs.clone());
+            let properties = FileOptions {
+                format: Format::Parquet,
+                compression: Compression::Snappy,
+                columns: specs.clone(),
+                max_rows: u64::MAX,
+                max_bytes: u64::MAX,
+            }
+            .parquet_properties();
+            let writer =
+                ArrowWriter::try_new(Vec::new(), columns.schema().clone(), Some(properties))
+                    .map_err(|err| err.to_string())?;
+            Some((columns, writer))
+        }
+    };
     let mut pipeline = pipeline;
     let mut batch = Batch::new("bench");
     let mut out = Vec::with_capacity(batch_size * 512);
@@ -196,6 +248,27 @@ pub fn drive(
         }
         out.clear();
         path.clear();
+        if let Some((columns, writer)) = parquet.as_mut() {
+            columns.begin_batch(batch.arena());
+            for record in batch.records() {
+                match &record.fate {
+                    Fate::Alive { fields, .. } => {
+                        columns
+                            .append(batch.arena(), fields)
+                            .map_err(|err| err.reason)?;
+                        counts[0] += 1;
+                    }
+                    Fate::Dropped { .. } => counts[1] += 1,
+                    Fate::Rejected(_) => counts[2] += 1,
+                }
+            }
+            if columns.rows() >= PARQUET_ROW_GROUP {
+                writer
+                    .write(&columns.finish())
+                    .map_err(|err| err.to_string())?;
+            }
+            continue;
+        }
         let writer = ObjectWriter::new(batch.arena());
         let mut last_partition: &[(u32, weir_plugin::layout::Span)] = &[];
         for record in batch.records() {
@@ -221,23 +294,42 @@ pub fn drive(
             hash.write(&out);
         }
     }
+    if let Some((mut columns, mut writer)) = parquet {
+        writer
+            .write(&columns.finish())
+            .map_err(|err| err.to_string())?;
+        let bytes = writer.into_inner().map_err(|err| err.to_string())?;
+        if hash_output {
+            hash.write(&bytes);
+        }
+    }
     Ok((hash.0, counts))
 }
+
+/// Rows per Parquet row group in the benchmark, as the lake writes them.
+const PARQUET_ROW_GROUP: usize = 128 * 1024;
 
 fn measure(
     name: &'static str,
     mut pipeline: Option<Pipeline>,
     lines: &[Vec<u8>],
     options: &BenchOptions,
+    encoding: &Encoding,
 ) -> Result<Measurement, String> {
     // One untimed round warms caches and the plugins' allocators, and hashes
     // the output (hashing in the timed rounds would cost as much as encoding).
     let (output_hash, [kept, dropped, rejected]) =
-        drive(pipeline.as_mut(), lines, options.batch_size, true)?;
+        drive_into(pipeline.as_mut(), lines, options.batch_size, true, encoding)?;
     let mut best = Duration::MAX;
     for _ in 0..options.rounds.max(1) {
         let started = Instant::now();
-        drive(pipeline.as_mut(), lines, options.batch_size, false)?;
+        drive_into(
+            pipeline.as_mut(),
+            lines,
+            options.batch_size,
+            false,
+            encoding,
+        )?;
         best = best.min(started.elapsed());
     }
     Ok(Measurement {
@@ -255,24 +347,51 @@ fn measure(
 pub fn run_bench(options: &BenchOptions) -> Result<BenchReport, String> {
     let lines = bench_events(options);
     let engine = PluginEngine::new().map_err(|err| err.to_string())?;
-    let host_only = measure("host only: decode + encode", None, &lines, options)?;
+    let json = Encoding::Json;
+    let host_only = measure("host only: decode + encode", None, &lines, options, &json)?;
     let native = measure(
         "native: 4 plugins",
         Some(native_pipeline()?),
         &lines,
         options,
+        &json,
     )?;
     let wasm = measure(
         "wasm: 4 plugins",
         Some(wasm_pipeline(&engine)?),
         &lines,
         options,
+        &json,
+    )?;
+    let parquet = Encoding::Parquet(example_columns()?);
+    let wasm_parquet = measure(
+        "wasm: 4 plugins, Parquet encode",
+        Some(wasm_pipeline(&engine)?),
+        &lines,
+        options,
+        &parquet,
     )?;
     Ok(BenchReport {
         host_only,
         native,
         wasm,
+        wasm_parquet,
     })
+}
+
+/// The columns of `examples/clickstream.toml`, the table the bench writes.
+pub fn example_columns() -> Result<Arc<[ColumnSpec]>, String> {
+    let example = include_str!("../../examples/clickstream.toml");
+    let config = PipelineFile::parse(example, "examples/clickstream.toml")
+        .and_then(|file| {
+            file.resolve(
+                std::path::Path::new("."),
+                "clickstream",
+                "examples/clickstream.toml",
+            )
+        })
+        .map_err(|err| err.to_string())?;
+    Ok(config.columns)
 }
 
 /// FNV-1a, to compare outputs without keeping them.

@@ -82,9 +82,24 @@ pub struct PluginEntry {
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// JSON lines, one event per line.
+    /// JSON lines, one event per line, every field of the event.
     #[default]
     Jsonl,
+    /// Parquet with the declared columns.
+    Parquet,
+}
+
+/// Compression of Parquet files.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// Snappy: fast, what Athena and most engines expect. The default.
+    #[default]
+    Snappy,
+    /// Zstandard, level 3: smaller files, a little more CPU.
+    Zstd,
+    /// None.
+    None,
 }
 
 /// The `[output]` table.
@@ -96,11 +111,20 @@ pub struct OutputConfig {
     pub location: String,
     /// Table name: the folder under the location. Default `events`.
     pub table: String,
-    /// Format of the files: `jsonl`. Default `jsonl`.
+    /// Format of the files: `jsonl` or `parquet`. Default `jsonl`.
     pub format: Format,
+    /// Compression of Parquet files: `snappy`, `zstd` or `none`. Default
+    /// `snappy`.
+    pub compression: Compression,
     /// Rows after which a partition's file is closed and a new one begun.
     /// Default 1,000,000.
     pub max_rows_per_file: u64,
+    /// Bytes after which a partition's file is closed and a new one begun.
+    /// Default 128 MiB, the size Athena reads best.
+    pub max_bytes_per_file: u64,
+    /// The table's columns, in order: required for `parquet`.
+    #[serde(rename = "column")]
+    pub columns: Vec<crate::columns::ColumnSpec>,
 }
 
 impl Default for OutputConfig {
@@ -109,7 +133,10 @@ impl Default for OutputConfig {
             location: "lake".to_string(),
             table: "events".to_string(),
             format: Format::Jsonl,
+            compression: Compression::Snappy,
             max_rows_per_file: 1_000_000,
+            max_bytes_per_file: 128 * 1024 * 1024,
+            columns: Vec::new(),
         }
     }
 }
@@ -154,8 +181,14 @@ pub struct PipelineConfig {
     pub table: String,
     /// Output format.
     pub format: Format,
+    /// Parquet compression.
+    pub compression: Compression,
     /// Rows per file before rolling.
     pub max_rows_per_file: u64,
+    /// Bytes per file before rolling.
+    pub max_bytes_per_file: u64,
+    /// The table's columns.
+    pub columns: std::sync::Arc<[crate::columns::ColumnSpec]>,
     /// Dead-letter folder.
     pub dead_letter: PathBuf,
 }
@@ -230,8 +263,24 @@ impl PipelineFile {
                 "limits.memory_mib and limits.call_timeout_ms must be above 0".into(),
             ));
         }
-        if self.output.max_rows_per_file == 0 {
-            return Err(invalid("output.max_rows_per_file must be above 0".into()));
+        if self.output.max_rows_per_file == 0 || self.output.max_bytes_per_file == 0 {
+            return Err(invalid(
+                "output.max_rows_per_file and output.max_bytes_per_file must be above 0".into(),
+            ));
+        }
+        if self.output.format == Format::Parquet && self.output.columns.is_empty() {
+            return Err(invalid(
+                "output.format = \"parquet\" needs its columns: add [[output.column]] tables with name and type".into(),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for column in &self.output.columns {
+            if column.name.is_empty() || !seen.insert(column.name.as_str()) {
+                return Err(invalid(format!(
+                    "output.column {:?}: column names must be non-empty and unique",
+                    column.name
+                )));
+            }
         }
         let table_ok = !self.output.table.is_empty()
             && self
@@ -291,7 +340,10 @@ impl PipelineFile {
             location,
             table: self.output.table,
             format: self.output.format,
+            compression: self.output.compression,
             max_rows_per_file: self.output.max_rows_per_file,
+            max_bytes_per_file: self.output.max_bytes_per_file,
+            columns: self.output.columns.into(),
             dead_letter,
         })
     }

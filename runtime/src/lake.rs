@@ -1,25 +1,36 @@
-//! The lake in a local folder: kept events as JSON lines under Hive-style
-//! partition folders, rejected events in the dead-letter zone.
+//! The lake in a local folder: kept events as Parquet or JSON lines under
+//! Hive-style partition folders, rejected events in the dead-letter zone.
 //!
 //! ```text
-//! <location>/<table>/year=2026/month=02/day=19/part-<source>-<first>-<last>.jsonl
+//! <location>/<table>/year=2026/month=02/day=19/part-<source>-<first>-<last>.parquet
 //! <dead letters>/<table>/dt=2026-02-19/part-<source>-<first>-<last>.jsonl
 //! ```
 //!
 //! Names come from the input's identity (source, first and last position of
 //! the rows in the file), so writing the same input again replaces the same
 //! files instead of adding to them. A file is written under a hidden name and
-//! renamed when complete: readers never see half a file.
+//! renamed when complete: readers never see half a file. A partition's file
+//! is closed and a new one begun past a row count or a size.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use base64::Engine as _;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression as ParquetCompression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
 
-use crate::batch::{Batch, Fate, Rejection};
+use crate::batch::{Batch, Fate, Rejection, Stage};
+use crate::columns::{ColumnSpec, Columns};
+use crate::config::{Compression, Format};
 use crate::encode::{ObjectWriter, write_json_string};
+
+/// Rows gathered in Arrow columns before they go to the Parquet writer: one
+/// row group's worth, so a partition holds at most this many rows in memory.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Files and bytes a writer produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,26 +43,219 @@ pub struct WriteStats {
     pub bytes: u64,
 }
 
+/// How data files are written.
+#[derive(Clone, Debug)]
+pub struct FileOptions {
+    /// JSON lines or Parquet.
+    pub format: Format,
+    /// Parquet compression.
+    pub compression: Compression,
+    /// The table's columns (Parquet).
+    pub columns: Arc<[ColumnSpec]>,
+    /// Rows per file before a new one is begun.
+    pub max_rows: u64,
+    /// Bytes per file before a new one is begun.
+    pub max_bytes: u64,
+}
+
+impl FileOptions {
+    /// The options of a pipeline's output.
+    pub fn of(config: &crate::config::PipelineConfig) -> Self {
+        FileOptions {
+            format: config.format,
+            compression: config.compression,
+            columns: config.columns.clone(),
+            max_rows: config.max_rows_per_file,
+            max_bytes: config.max_bytes_per_file,
+        }
+    }
+
+    /// Parquet writer properties.
+    pub fn parquet_properties(&self) -> WriterProperties {
+        let compression = match self.compression {
+            Compression::Snappy => ParquetCompression::SNAPPY,
+            // Level 3: zstd's own default, the usual balance.
+            Compression::Zstd => {
+                ParquetCompression::ZSTD(ZstdLevel::try_new(3).expect("valid level"))
+            }
+            Compression::None => ParquetCompression::UNCOMPRESSED,
+        };
+        WriterProperties::builder()
+            .set_compression(compression)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_created_by(format!("weir {}", env!("CARGO_PKG_VERSION")))
+            .build()
+    }
+}
+
 /// Writes batches into a lake folder.
 pub struct LakeWriter {
     table_dir: PathBuf,
     errors_dir: PathBuf,
     source_tag: String,
-    max_rows: u64,
-    data: HashMap<String, OpenFile>,
-    errors: HashMap<String, OpenFile>,
+    options: FileOptions,
+    data: HashMap<String, DataFile>,
+    errors: HashMap<String, JsonFile>,
     line: Vec<u8>,
+    key: String,
+    /// Counts batches, so a Parquet file maps a new batch's names once.
+    batch_number: u64,
     stats: WriteStats,
 }
 
-struct OpenFile {
+/// Where a file is written and which rows it holds.
+struct FileName {
     dir: PathBuf,
     temp: PathBuf,
-    writer: BufWriter<File>,
     first: String,
     last: String,
     rows: u64,
+}
+
+impl FileName {
+    fn new(dir: PathBuf, source_tag: &str, first: &str, extension: &str) -> io::Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        let temp = dir.join(format!(".part-{source_tag}-{}.{extension}.tmp", pad(first)));
+        Ok(FileName {
+            dir,
+            temp,
+            first: first.to_string(),
+            last: first.to_string(),
+            rows: 0,
+        })
+    }
+
+    fn row(&mut self, position: &str) {
+        self.rows += 1;
+        self.last.clear();
+        self.last.push_str(position);
+    }
+
+    /// Rename the finished file to its final name.
+    fn publish(self, source_tag: &str, extension: &str) -> io::Result<()> {
+        let name = format!(
+            "part-{source_tag}-{}-{}.{extension}",
+            pad(&self.first),
+            pad(&self.last)
+        );
+        std::fs::rename(&self.temp, self.dir.join(name))
+    }
+}
+
+struct JsonFile {
+    name: FileName,
+    writer: BufWriter<File>,
     bytes: u64,
+}
+
+impl JsonFile {
+    fn create(dir: PathBuf, source_tag: &str, first: &str) -> io::Result<Self> {
+        let name = FileName::new(dir, source_tag, first, "jsonl")?;
+        let writer = BufWriter::with_capacity(256 * 1024, File::create(&name.temp)?);
+        Ok(JsonFile {
+            name,
+            writer,
+            bytes: 0,
+        })
+    }
+
+    fn append(&mut self, line: &[u8], position: &str) -> io::Result<()> {
+        self.writer.write_all(line)?;
+        self.bytes += line.len() as u64;
+        self.name.row(position);
+        Ok(())
+    }
+
+    /// Flush, sync and publish. Returns the bytes written.
+    fn finish(self, source_tag: &str) -> io::Result<u64> {
+        let file = self.writer.into_inner().map_err(|err| err.into_error())?;
+        file.sync_all()?;
+        self.name.publish(source_tag, "jsonl")?;
+        Ok(self.bytes)
+    }
+}
+
+struct ParquetFile {
+    name: FileName,
+    writer: ArrowWriter<File>,
+    file: File,
+    columns: Columns,
+    batch_number: u64,
+}
+
+fn parquet_error(err: parquet::errors::ParquetError) -> io::Error {
+    io::Error::other(err)
+}
+
+impl ParquetFile {
+    fn create(
+        dir: PathBuf,
+        source_tag: &str,
+        first: &str,
+        options: &FileOptions,
+    ) -> io::Result<Self> {
+        let name = FileName::new(dir, source_tag, first, "parquet")?;
+        let file = File::create(&name.temp)?;
+        let columns = Columns::new(options.columns.clone());
+        let writer = ArrowWriter::try_new(
+            file.try_clone()?,
+            columns.schema().clone(),
+            Some(options.parquet_properties()),
+        )
+        .map_err(parquet_error)?;
+        Ok(ParquetFile {
+            name,
+            writer,
+            file,
+            columns,
+            batch_number: 0,
+        })
+    }
+
+    /// Move the gathered rows into the Parquet writer.
+    fn flush_rows(&mut self) -> io::Result<()> {
+        if self.columns.rows() > 0 {
+            let batch = self.columns.finish();
+            self.writer.write(&batch).map_err(parquet_error)?;
+        }
+        Ok(())
+    }
+
+    fn bytes(&self) -> u64 {
+        (self.writer.bytes_written() + self.writer.in_progress_size()) as u64
+    }
+
+    /// Close, sync and publish. Returns the bytes written.
+    fn finish(mut self, source_tag: &str) -> io::Result<u64> {
+        self.flush_rows()?;
+        self.writer.close().map_err(parquet_error)?;
+        self.file.sync_all()?;
+        let bytes = self.file.metadata()?.len();
+        self.name.publish(source_tag, "parquet")?;
+        Ok(bytes)
+    }
+}
+
+enum DataFile {
+    Json(JsonFile),
+    Parquet(Box<ParquetFile>),
+}
+
+impl DataFile {
+    fn full(&self, options: &FileOptions) -> bool {
+        let (rows, bytes) = match self {
+            DataFile::Json(file) => (file.name.rows, file.bytes),
+            DataFile::Parquet(file) => (file.name.rows, file.bytes()),
+        };
+        rows >= options.max_rows || bytes >= options.max_bytes
+    }
+
+    fn finish(self, source_tag: &str) -> io::Result<u64> {
+        match self {
+            DataFile::Json(file) => file.finish(source_tag),
+            DataFile::Parquet(file) => file.finish(source_tag),
+        }
+    }
 }
 
 impl LakeWriter {
@@ -62,79 +266,133 @@ impl LakeWriter {
         dead_letter: &Path,
         table: &str,
         source: &str,
-        max_rows: u64,
+        options: FileOptions,
     ) -> Self {
         LakeWriter {
             table_dir: location.join(table),
             errors_dir: dead_letter.join(table),
             source_tag: file_tag(source),
-            max_rows,
+            options,
             data: HashMap::new(),
             errors: HashMap::new(),
             line: Vec::with_capacity(1024),
+            key: String::new(),
+            batch_number: 0,
             stats: WriteStats::default(),
         }
     }
 
     /// Write the kept and rejected records of a batch that went through the
-    /// pipeline. Dropped records are only counted, by the caller.
-    pub fn write(&mut self, batch: &Batch) -> io::Result<()> {
-        let writer = ObjectWriter::new(batch.arena());
+    /// pipeline. A kept record that does not fit the table's columns becomes
+    /// a reject here (stage `weir`), so count the batch after writing it.
+    /// Dropped records are only counted, by the caller.
+    pub fn write(&mut self, batch: &mut Batch) -> io::Result<()> {
+        self.batch_number += 1;
+        let misfits = self.write_kept(batch)?;
+        let stage = Stage::host();
+        for (index, error) in misfits {
+            batch.reject(index, &stage, error.code, &error.reason);
+        }
+        self.write_rejected(batch)
+    }
+
+    fn write_kept(
+        &mut self,
+        batch: &Batch,
+    ) -> io::Result<Vec<(usize, crate::columns::ConvertError)>> {
+        let mut misfits = Vec::new();
+        let arena = batch.arena();
+        let json = ObjectWriter::new(arena);
         for (index, record) in batch.records().iter().enumerate() {
-            let position = batch.position(index);
-            self.line.clear();
-            let (files, dir, key) = match &record.fate {
-                Fate::Alive { fields, partition } => {
-                    writer.write(&mut self.line, fields);
-                    let mut key = String::new();
-                    batch.partition_path(partition, &mut key);
-                    (&mut self.data, &self.table_dir, key)
-                }
-                Fate::Rejected(rejection) => {
-                    let dt = weir_plugin::time::Timestamp::from_unix_micros(record.arrival_micros);
-                    write_dead_letter(
-                        &mut self.line,
-                        batch.payload(index),
-                        rejection,
-                        &batch.source,
-                        position,
-                        &dt.to_rfc3339(),
-                    );
-                    (
-                        &mut self.errors,
-                        &self.errors_dir,
-                        format!("dt={}", dt.date_string()),
-                    )
-                }
-                Fate::Dropped { .. } => continue,
+            let Fate::Alive { fields, partition } = &record.fate else {
+                continue;
             };
-            self.line.push(b'\n');
-            let file = match files.get_mut(&key) {
+            let position = batch.position(index);
+            batch.partition_path(partition, &mut self.key);
+            let file = match self.data.get_mut(&self.key) {
                 Some(file) => file,
                 None => {
-                    let dir = if key.is_empty() {
-                        dir.clone()
+                    let dir = if self.key.is_empty() {
+                        self.table_dir.clone()
                     } else {
-                        dir.join(&key)
+                        self.table_dir.join(&self.key)
                     };
-                    let file = OpenFile::create(dir, &self.source_tag, position)?;
-                    files.entry(key.clone()).or_insert(file)
+                    let file = match self.options.format {
+                        Format::Jsonl => {
+                            DataFile::Json(JsonFile::create(dir, &self.source_tag, position)?)
+                        }
+                        Format::Parquet => DataFile::Parquet(Box::new(ParquetFile::create(
+                            dir,
+                            &self.source_tag,
+                            position,
+                            &self.options,
+                        )?)),
+                    };
+                    self.data.entry(self.key.clone()).or_insert(file)
                 }
             };
-            file.writer.write_all(&self.line)?;
-            file.rows += 1;
-            file.bytes += self.line.len() as u64;
-            file.last.clear();
-            file.last.push_str(position);
-            if file.rows >= self.max_rows {
-                let file = files.remove(&key).expect("present");
-                let bytes = file.finish(&self.source_tag)?;
-                self.stats.bytes += bytes;
-                if matches!(record.fate, Fate::Alive { .. }) {
-                    self.stats.files += 1;
-                } else {
-                    self.stats.error_files += 1;
+            match file {
+                DataFile::Json(file) => {
+                    self.line.clear();
+                    json.write(&mut self.line, fields);
+                    self.line.push(b'\n');
+                    file.append(&self.line, position)?;
                 }
+                DataFile::Parquet(file) => {
+                    if file.batch_number != self.batch_number {
+                        file.columns.begin_batch(arena);
+                        file.batch_number = self.batch_number;
+                    }
+                    if let Err(error) = file.columns.append(arena, fields) {
+                        misfits.push((index, error));
+                        continue;
+                    }
+                    file.name.row(position);
+                    if file.columns.rows() >= ROW_GROUP_ROWS {
+                        file.flush_rows()?;
+                    }
+                }
+            }
+            if file.full(&self.options) {
+                let file = self.data.remove(&self.key).expect("present");
+                self.stats.bytes += file.finish(&self.source_tag)?;
+                self.stats.files += 1;
+            }
+        }
+        Ok(misfits)
+    }
+
+    fn write_rejected(&mut self, batch: &Batch) -> io::Result<()> {
+        for (index, record) in batch.records().iter().enumerate() {
+            let Fate::Rejected(rejection) = &record.fate else {
+                continue;
+            };
+            let position = batch.position(index);
+            let dt = weir_plugin::time::Timestamp::from_unix_micros(record.arrival_micros);
+            self.line.clear();
+            write_dead_letter(
+                &mut self.line,
+                batch.payload(index),
+                rejection,
+                &batch.source,
+                position,
+                &dt.to_rfc3339(),
+            );
+            self.line.push(b'\n');
+            let key = format!("dt={}", dt.date_string());
+            let file = match self.errors.get_mut(&key) {
+                Some(file) => file,
+                None => {
+                    let file =
+                        JsonFile::create(self.errors_dir.join(&key), &self.source_tag, position)?;
+                    self.errors.entry(key.clone()).or_insert(file)
+                }
+            };
+            file.append(&self.line, position)?;
+            if file.name.rows >= self.options.max_rows || file.bytes >= self.options.max_bytes {
+                let file = self.errors.remove(&key).expect("present");
+                self.stats.bytes += file.finish(&self.source_tag)?;
+                self.stats.error_files += 1;
             }
         }
         Ok(())
@@ -151,36 +409,6 @@ impl LakeWriter {
             self.stats.error_files += 1;
         }
         Ok(self.stats)
-    }
-}
-
-impl OpenFile {
-    fn create(dir: PathBuf, source_tag: &str, first: &str) -> io::Result<OpenFile> {
-        std::fs::create_dir_all(&dir)?;
-        let temp = dir.join(format!(".part-{source_tag}-{}.jsonl.tmp", pad(first)));
-        let writer = BufWriter::with_capacity(256 * 1024, File::create(&temp)?);
-        Ok(OpenFile {
-            dir,
-            temp,
-            writer,
-            first: first.to_string(),
-            last: first.to_string(),
-            rows: 0,
-            bytes: 0,
-        })
-    }
-
-    /// Flush, sync and rename to the final name. Returns the bytes written.
-    fn finish(self, source_tag: &str) -> io::Result<u64> {
-        let file = self.writer.into_inner().map_err(|err| err.into_error())?;
-        file.sync_all()?;
-        let name = format!(
-            "part-{source_tag}-{}-{}.jsonl",
-            pad(&self.first),
-            pad(&self.last)
-        );
-        std::fs::rename(&self.temp, self.dir.join(name))?;
-        Ok(self.bytes)
     }
 }
 

@@ -9,8 +9,9 @@
 //!   sandboxed by the [`engine`], each instance in a store built by [`state`]
 //!   — and applies their outcomes, so every record ends kept, dropped or
 //!   rejected;
-//! - [`lake`] writes kept events with the [`encode`]rs into Hive-style
-//!   partitions and rejected ones into the dead-letter zone;
+//! - [`lake`] writes kept events into Hive-style partitions — JSON lines with
+//!   the [`encode`]r, Parquet through [`columns`] — and rejected ones into the
+//!   dead-letter zone;
 //! - [`config`] reads the pipeline file, [`run`] wires it all for `weir run`,
 //!   and [`bench`] measures the pipeline against the same rules run natively.
 //!
@@ -20,6 +21,7 @@
 pub mod batch;
 pub mod bench;
 pub mod bindings;
+pub mod columns;
 pub mod config;
 pub mod decode;
 pub mod encode;

@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::batch::{Batch, Fate};
 use crate::config::PipelineConfig;
 use crate::engine::PluginEngine;
-use crate::lake::{LakeWriter, WriteStats};
+use crate::lake::{FileOptions, LakeWriter, WriteStats};
 use crate::pipeline::{Pipeline, PluginFailed, PluginStats, Step};
 use crate::plugin::{LoadError, LoadedPlugin};
 use crate::source::LineSource;
@@ -208,7 +208,7 @@ pub fn run(
         &target.dead_letter,
         &config.table,
         &source.name,
-        config.max_rows_per_file,
+        FileOptions::of(config),
     );
     let output_error = |source| RunError::Output {
         path: target.location.display().to_string(),
@@ -228,7 +228,7 @@ pub fn run(
             break;
         }
         pipeline.run(&mut batch)?;
-        writer.write(&batch).map_err(output_error)?;
+        writer.write(&mut batch).map_err(output_error)?;
         summary.count(&batch);
         progress(source.bytes_read, source.total_bytes, &summary);
     }

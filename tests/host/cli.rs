@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{jsonl_lines, weir};
+use crate::common::{jsonl_lines, parquet_rows, weir};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
@@ -141,7 +141,7 @@ fn running_the_same_input_twice_leaves_the_same_files() {
         "{:?}",
         names(&first)
     );
-    let kept = jsonl_lines(&dir.path().join("lake/clickstream")).len();
+    let kept = parquet_rows(&dir.path().join("lake/clickstream"));
     assert!(kept > 2_500, "{kept}");
 }
 
@@ -165,5 +165,74 @@ fn demo_runs_the_whole_job() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("read 5000"), "{stderr}");
-    assert!(!jsonl_lines(&dir.path().join("demo/lake/clickstream")).is_empty());
+    assert!(parquet_rows(&dir.path().join("demo/lake/clickstream")) > 4_500);
+}
+
+#[test]
+fn events_that_do_not_fit_the_columns_are_rejected_by_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "in.jsonl",
+        "{\"user_id\":\"a\",\"qty\":1}\n{\"user_id\":\"b\",\"qty\":1.5}\n{\"qty\":2}\n{\"user_id\":\"c\",\"qty\":3.0,\"other\":[1]}\n",
+    );
+    write(
+        dir.path(),
+        "p.toml",
+        r#"
+        [[plugin]]
+        path = "bundled:filter"
+        [output]
+        format = "parquet"
+        [[output.column]]
+        name = "user_id"
+        type = "string"
+        nullable = false
+        [[output.column]]
+        name = "qty"
+        type = "int64"
+        "#,
+    );
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "p.toml",
+            "--input",
+            "in.jsonl",
+            "--out",
+            "lake",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (summary["kept"].as_u64(), summary["rejected"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(parquet_rows(&dir.path().join("lake/events")), 2);
+    let mut letters: Vec<(String, String)> = jsonl_lines(&dir.path().join("lake/_errors/events"))
+        .iter()
+        .map(|line| {
+            let letter: serde_json::Value = serde_json::from_slice(line).unwrap();
+            (
+                letter["code"].as_str().unwrap().to_string(),
+                letter["plugin"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    letters.sort();
+    assert_eq!(
+        letters,
+        [
+            ("bad-column".to_string(), "weir".to_string()),
+            ("missing-column".to_string(), "weir".to_string())
+        ]
+    );
 }

@@ -90,3 +90,69 @@ pub fn jsonl_lines(dir: &Path) -> Vec<Vec<u8>> {
     }
     lines
 }
+
+/// Rows in every `.parquet` file under `dir`, read with the parquet crate's
+/// own reader (the independent readers are in `readers`).
+pub fn parquet_rows(dir: &Path) -> u64 {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let mut rows = 0;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rows += parquet_rows(&path);
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+            rows += reader.metadata().file_metadata().num_rows() as u64;
+        }
+    }
+    rows
+}
+
+/// The example pipeline, writing JSON lines instead of Parquet.
+pub fn example_pipeline_jsonl() -> String {
+    include_str!("../../examples/clickstream.toml")
+        .replace("format = \"parquet\"", "format = \"jsonl\"")
+}
+
+/// A Python with the independent readers (pyarrow, DuckDB) installed: a
+/// virtual environment under the target directory, made on first use from
+/// `tests/python/requirements.txt`. Panics, with the command to run by hand,
+/// when it cannot be made.
+pub fn python() -> &'static Path {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("weir-venv");
+        let python = venv.join("bin/python");
+        let ready = || {
+            Command::new(&python)
+                .args(["-c", "import pyarrow, duckdb"])
+                .output()
+                .is_ok_and(|output| output.status.success())
+        };
+        if !ready() {
+            let requirements = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/python/requirements.txt"
+            );
+            let made = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|status| status.success())
+                && Command::new(venv.join("bin/pip"))
+                    .args(["install", "--quiet", "-r", requirements])
+                    .status()
+                    .is_ok_and(|status| status.success());
+            assert!(
+                made && ready(),
+                "the independent readers need Python 3 with venv and pip; by hand: \
+                 python3 -m venv {0} && {0}/bin/pip install -r {requirements}",
+                venv.display()
+            );
+        }
+        python
+    })
+}

@@ -6,3 +6,4 @@ mod common;
 mod contract;
 mod misbehaving;
 mod nothing_lost;
+mod readers;

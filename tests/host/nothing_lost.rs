@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 
-use crate::common::{jsonl_lines, weir};
+use crate::common::{example_pipeline_jsonl, jsonl_lines, parquet_rows, weir};
 
 fn good(user: &str, action: &str) -> String {
     format!(
@@ -58,20 +58,47 @@ fn mixed_bad_input_is_fully_accounted_for() {
         include_str!("../../examples/clickstream.toml"),
     )
     .unwrap();
+    std::fs::write(
+        dir.path().join("pipeline-jsonl.toml"),
+        example_pipeline_jsonl(),
+    )
+    .unwrap();
+    let run = |pipeline: &str, out: &str| {
+        weir(
+            &[
+                "run",
+                "--pipeline",
+                pipeline,
+                "--input",
+                "mixed.jsonl",
+                "--out",
+                out,
+                "--json",
+            ],
+            dir.path(),
+        )
+    };
 
-    let output = weir(
-        &[
-            "run",
-            "--pipeline",
-            "pipeline.toml",
-            "--input",
-            "mixed.jsonl",
-            "--out",
-            "lake",
-            "--json",
-        ],
-        dir.path(),
+    // Into a Parquet lake: the same counts, as rows.
+    let parquet = run("pipeline.toml", "lake-parquet");
+    assert!(
+        parquet.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parquet.stderr)
     );
+    let parquet_summary: serde_json::Value = serde_json::from_slice(&parquet.stdout).unwrap();
+    assert_eq!(parquet_summary["kept"], 51);
+    assert_eq!(
+        parquet_rows(&dir.path().join("lake-parquet/clickstream")),
+        51
+    );
+    assert_eq!(
+        jsonl_lines(&dir.path().join("lake-parquet/_errors/clickstream")).len(),
+        expected_rejects.len()
+    );
+
+    // Into a JSON-lines lake, where each event can be read back whole.
+    let output = run("pipeline-jsonl.toml", "lake");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

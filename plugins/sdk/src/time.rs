@@ -39,6 +39,37 @@ fn error(text: &str, what: &str) -> TimeError {
     TimeError(format!("`{text}` is not an ISO-8601 date-time: {what}"))
 }
 
+/// The days since 1970-01-01 of a `YYYY-MM-DD` date.
+pub fn parse_date(text: &str) -> Result<i64, TimeError> {
+    let mut cursor = Cursor {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let bad = |what| TimeError(format!("`{text}` is not a date (YYYY-MM-DD): {what}"));
+    let year = cursor
+        .digits(4)
+        .ok_or_else(|| bad("expected a 4-digit year"))?;
+    cursor
+        .expect(b'-')
+        .ok_or_else(|| bad("expected `-` after the year"))?;
+    let month = cursor
+        .digits(2)
+        .ok_or_else(|| bad("expected a 2-digit month"))?;
+    cursor
+        .expect(b'-')
+        .ok_or_else(|| bad("expected `-` after the month"))?;
+    let day = cursor
+        .digits(2)
+        .ok_or_else(|| bad("expected a 2-digit day"))?;
+    if cursor.at != text.len() {
+        return Err(bad("unexpected text after the day"));
+    }
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year as i32, month) {
+        return Err(bad("out of range"));
+    }
+    Ok(days_from_civil(year as i32, month, day))
+}
+
 /// A point in time, with its UTC calendar fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timestamp {
@@ -382,6 +413,21 @@ mod tests {
             Some("2026-02-19T11:05:00")
         );
         assert_eq!(normalise_dashes("2026-02-19T11:05:00"), None);
+    }
+
+    #[test]
+    fn parses_dates() {
+        assert_eq!(parse_date("2026-02-19"), Ok(20_503));
+        assert_eq!(parse_date("2000-02-29"), Ok(11_016));
+        for bad in [
+            "2026-02-30",
+            "2026-2-19",
+            "2026-02-19T00:00:00",
+            "",
+            "2026/02/19",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
