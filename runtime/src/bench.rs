@@ -219,6 +219,8 @@ pub fn drive_into(
                 columns: specs.clone(),
                 max_rows: u64::MAX,
                 max_bytes: u64::MAX,
+                partitions: Arc::from(Vec::new()),
+                time_field: String::new(),
             }
             .parquet_properties();
             let writer =

@@ -125,6 +125,15 @@ pub struct OutputConfig {
     /// The table's columns, in order: required for `parquet`.
     #[serde(rename = "column")]
     pub columns: Vec<crate::columns::ColumnSpec>,
+    /// The Hive partition keys, in folder order. Every kept event must carry
+    /// exactly these (from the plugins); an event that carries none is
+    /// partitioned by the date of `time_field` when the keys are `year`,
+    /// `month`, `day` (and optionally `hour`). Default `["year", "month",
+    /// "day"]`; `[]` writes files at the table's root.
+    pub partitions: Vec<String>,
+    /// The field whose ISO-8601 time partitions an event that no plugin
+    /// partitioned. Default `timestamp`.
+    pub time_field: String,
 }
 
 impl Default for OutputConfig {
@@ -137,6 +146,8 @@ impl Default for OutputConfig {
             max_rows_per_file: 1_000_000,
             max_bytes_per_file: 128 * 1024 * 1024,
             columns: Vec::new(),
+            partitions: vec!["year".into(), "month".into(), "day".into()],
+            time_field: "timestamp".into(),
         }
     }
 }
@@ -189,6 +200,10 @@ pub struct PipelineConfig {
     pub max_bytes_per_file: u64,
     /// The table's columns.
     pub columns: std::sync::Arc<[crate::columns::ColumnSpec]>,
+    /// Partition keys, in folder order.
+    pub partitions: std::sync::Arc<[String]>,
+    /// Field that dates an unpartitioned event.
+    pub time_field: String,
     /// Dead-letter folder.
     pub dead_letter: PathBuf,
 }
@@ -273,6 +288,20 @@ impl PipelineFile {
                 "output.format = \"parquet\" needs its columns: add [[output.column]] tables with name and type".into(),
             ));
         }
+        let mut keys = std::collections::HashSet::new();
+        for key in &self.output.partitions {
+            let ok = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !ok || !keys.insert(key.as_str()) {
+                return Err(invalid(format!(
+                    "output.partitions {key:?}: keys must be unique letters, digits and _"
+                )));
+            }
+            if self.output.columns.iter().any(|column| &column.name == key) {
+                return Err(invalid(format!(
+                    "output.partitions {key:?} is also a column: a partition key lives in the folder name, not the file"
+                )));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for column in &self.output.columns {
             if column.name.is_empty() || !seen.insert(column.name.as_str()) {
@@ -344,6 +373,8 @@ impl PipelineFile {
             max_rows_per_file: self.output.max_rows_per_file,
             max_bytes_per_file: self.output.max_bytes_per_file,
             columns: self.output.columns.into(),
+            partitions: self.output.partitions.into(),
+            time_field: self.output.time_field,
             dead_letter,
         })
     }

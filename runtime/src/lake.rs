@@ -56,6 +56,10 @@ pub struct FileOptions {
     pub max_rows: u64,
     /// Bytes per file before a new one is begun.
     pub max_bytes: u64,
+    /// Partition keys every kept event must carry, in folder order.
+    pub partitions: Arc<[String]>,
+    /// The field that dates an event no plugin partitioned.
+    pub time_field: String,
 }
 
 impl FileOptions {
@@ -67,7 +71,19 @@ impl FileOptions {
             columns: config.columns.clone(),
             max_rows: config.max_rows_per_file,
             max_bytes: config.max_bytes_per_file,
+            partitions: config.partitions.clone(),
+            time_field: config.time_field.clone(),
         }
+    }
+
+    /// Are the partition keys a date's, so an event can be partitioned by
+    /// its own time?
+    fn date_partitioned(&self) -> bool {
+        let keys: Vec<&str> = self.partitions.iter().map(String::as_str).collect();
+        matches!(
+            keys.as_slice(),
+            ["year", "month", "day"] | ["year", "month", "day", "hour"]
+        )
     }
 
     /// Parquet writer properties.
@@ -308,7 +324,10 @@ impl LakeWriter {
                 continue;
             };
             let position = batch.position(index);
-            batch.partition_path(partition, &mut self.key);
+            if let Err(error) = self.folder(batch, fields, partition) {
+                misfits.push((index, error));
+                continue;
+            }
             let file = match self.data.get_mut(&self.key) {
                 Some(file) => file,
                 None => {
@@ -360,6 +379,80 @@ impl LakeWriter {
             }
         }
         Ok(misfits)
+    }
+
+    /// Put a kept event's folder in `self.key`: its partition values when
+    /// they are the table's keys in order, its own date when no plugin
+    /// partitioned it and the keys are a date's. Anything else would put the
+    /// event where the table does not look for it, so it is refused.
+    fn folder(
+        &mut self,
+        batch: &Batch,
+        fields: &weir_plugin::layout::PackedFields,
+        partition: &[(u32, weir_plugin::layout::Span)],
+    ) -> Result<(), crate::columns::ConvertError> {
+        let keys = &self.options.partitions;
+        let names = &batch.arena().names;
+        if partition.is_empty() && !keys.is_empty() {
+            if !self.options.date_partitioned() {
+                return Err(crate::columns::ConvertError {
+                    code: "bad-partition",
+                    reason: format!(
+                        "no plugin partitioned the event, and the table is partitioned by {}",
+                        keys.join("/")
+                    ),
+                });
+            }
+            let time = batch
+                .arena()
+                .lookup(&self.options.time_field)
+                .and_then(|name| fields.iter().find(|field| field.name == name))
+                .and_then(|field| match field.value {
+                    weir_plugin::layout::Value::Text(span) => {
+                        weir_plugin::time::Timestamp::parse(crate::encode::span_str(&batch.arena().text, span)).ok()
+                    }
+                    _ => None,
+                })
+                .ok_or_else(|| crate::columns::ConvertError {
+                    code: "bad-partition",
+                    reason: format!(
+                        "no plugin partitioned the event, and its `{}` is missing or not an ISO-8601 date-time",
+                        self.options.time_field
+                    ),
+                })?;
+            self.key.clear();
+            use std::fmt::Write as _;
+            let _ = write!(
+                self.key,
+                "year={:04}/month={:02}/day={:02}",
+                time.year, time.month, time.day
+            );
+            if keys.len() == 4 {
+                let _ = write!(self.key, "/hour={:02}", time.hour);
+            }
+            return Ok(());
+        }
+        let matches = partition.len() == keys.len()
+            && partition
+                .iter()
+                .zip(keys.iter())
+                .all(|((key, _), want)| names[*key as usize] == *want);
+        if !matches {
+            let got: Vec<&str> = partition
+                .iter()
+                .map(|(key, _)| names[*key as usize].as_str())
+                .collect();
+            return Err(crate::columns::ConvertError {
+                code: "bad-partition",
+                reason: format!(
+                    "the plugins partitioned the event by {:?}, and the table is partitioned by {:?}",
+                    got.join("/"),
+                    keys.join("/")
+                ),
+            });
+        }
+        batch.partition_path(partition, &mut self.key);
+        Ok(())
     }
 
     fn write_rejected(&mut self, batch: &Batch) -> io::Result<()> {

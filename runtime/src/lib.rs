@@ -12,12 +12,14 @@
 //! - [`lake`] writes kept events into Hive-style partitions — JSON lines with
 //!   the [`encode`]r, Parquet through [`columns`] — and rejected ones into the
 //!   dead-letter zone;
-//! - [`config`] reads the pipeline file, [`run`] wires it all for `weir run`,
+//! - [`config`] reads the pipeline file (and [`athena`] turns its table into
+//!   DDL), [`run`] wires it all for `weir run`,
 //!   and [`bench`] measures the pipeline against the same rules run natively.
 //!
 //! The contract itself is `wit/plugin.wit`; [`bindings`] holds its host-side
 //! bindings.
 
+pub mod athena;
 pub mod batch;
 pub mod bench;
 pub mod bindings;

@@ -67,6 +67,11 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         events: u64,
     },
+    /// Athena: the DDL of the pipeline's tables.
+    Athena {
+        #[command(subcommand)]
+        command: AthenaCommand,
+    },
     /// Measure the four bundled plugins as WebAssembly against the same
     /// plugins compiled natively, in events per second on one core.
     Bench {
@@ -79,6 +84,23 @@ enum Command {
         /// Timed rounds per variant (the fastest counts).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum AthenaCommand {
+    /// Print `CREATE EXTERNAL TABLE` statements for the pipeline's table and
+    /// its dead letters, with partition projection, from the pipeline file.
+    Ddl {
+        /// The pipeline file (TOML).
+        #[arg(long)]
+        pipeline: PathBuf,
+        /// Where the lake lives: `s3://bucket/prefix`.
+        #[arg(long)]
+        location: String,
+        /// Where the dead letters live; default `<location>/_errors`.
+        #[arg(long)]
+        errors_location: Option<String>,
     },
 }
 
@@ -155,6 +177,21 @@ fn execute(command: Command) -> Result<()> {
                 "examples/clickstream.toml",
             )?;
             run_pipeline(config, &input.display().to_string(), None)?;
+            Ok(())
+        }
+        Command::Athena {
+            command:
+                AthenaCommand::Ddl {
+                    pipeline,
+                    location,
+                    errors_location,
+                },
+        } => {
+            let config = PipelineFile::load(&pipeline)?;
+            let ddl = weir::athena::ddl(&config, &location, errors_location.as_deref())
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("pipeline file {}", pipeline.display()))?;
+            print!("{ddl}");
             Ok(())
         }
         Command::Bench {

@@ -132,7 +132,7 @@ fn running_the_same_input_twice_leaves_the_same_files() {
     assert!(
         first
             .iter()
-            .any(|(name, _)| name.contains("_errors/clickstream/dt=")),
+            .any(|(name, _)| name.contains("_errors/ecommerce_events/dt=")),
         "{:?}",
         names(&first)
     );
@@ -141,7 +141,7 @@ fn running_the_same_input_twice_leaves_the_same_files() {
         "{:?}",
         names(&first)
     );
-    let kept = parquet_rows(&dir.path().join("lake/clickstream"));
+    let kept = parquet_rows(&dir.path().join("lake/ecommerce_events"));
     assert!(kept > 2_500, "{kept}");
 }
 
@@ -165,7 +165,7 @@ fn demo_runs_the_whole_job() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("read 5000"), "{stderr}");
-    assert!(parquet_rows(&dir.path().join("demo/lake/clickstream")) > 4_500);
+    assert!(parquet_rows(&dir.path().join("demo/lake/ecommerce_events")) > 4_500);
 }
 
 #[test]
@@ -184,6 +184,7 @@ fn events_that_do_not_fit_the_columns_are_rejected_by_the_host() {
         path = "bundled:filter"
         [output]
         format = "parquet"
+        partitions = []
         [[output.column]]
         name = "user_id"
         type = "string"
@@ -234,5 +235,91 @@ fn events_that_do_not_fit_the_columns_are_rejected_by_the_host() {
             ("bad-column".to_string(), "weir".to_string()),
             ("missing-column".to_string(), "weir".to_string())
         ]
+    );
+}
+
+#[test]
+fn events_land_in_the_folders_the_table_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "in.jsonl",
+        concat!(
+            "{\"user_id\":\"a\",\"timestamp\":\"2026-02-19T23:30:00-02:00\"}\n",
+            "{\"user_id\":\"b\",\"timestamp\":\"2026-03-01T00:00:00Z\"}\n",
+            "{\"user_id\":\"c\",\"timestamp\":\"yesterday\"}\n",
+        ),
+    );
+    // No plugin partitions: the table's year/month/day come from each
+    // event's own timestamp, in UTC.
+    write(
+        dir.path(),
+        "own.toml",
+        "[[plugin]]\npath = \"bundled:filter\"\n",
+    );
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "own.toml",
+            "--input",
+            "in.jsonl",
+            "--out",
+            "own",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        jsonl_lines(&dir.path().join("own/events/year=2026/month=02/day=20")).len(),
+        1
+    );
+    assert_eq!(
+        jsonl_lines(&dir.path().join("own/events/year=2026/month=03/day=01")).len(),
+        1
+    );
+    let letters = jsonl_lines(&dir.path().join("own/_errors/events"));
+    assert_eq!(letters.len(), 1);
+    assert!(String::from_utf8_lossy(&letters[0]).contains("bad-partition"));
+
+    // A plugin that partitions by other keys than the table's is refused.
+    write(
+        dir.path(),
+        "hour.toml",
+        "[[plugin]]\npath = \"bundled:partition-by-date\"\nconfig = { hour = true }\n",
+    );
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "hour.toml",
+            "--input",
+            "in.jsonl",
+            "--out",
+            "hour",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(output.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["kept"], 0);
+    assert_eq!(summary["rejected"], 3);
+    let reasons: Vec<String> = jsonl_lines(&dir.path().join("hour/_errors/events"))
+        .iter()
+        .map(|line| String::from_utf8_lossy(line).into_owned())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .filter(|r| r.contains("year/month/day/hour"))
+            .count()
+            == 2,
+        "{reasons:?}"
     );
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the host: real plugin components built by the build,
 //! the real `weir` binary, real files. One binary, one module per concern.
 
+mod athena;
 mod cli;
 mod common;
 mod contract;

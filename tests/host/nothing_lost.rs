@@ -89,11 +89,11 @@ fn mixed_bad_input_is_fully_accounted_for() {
     let parquet_summary: serde_json::Value = serde_json::from_slice(&parquet.stdout).unwrap();
     assert_eq!(parquet_summary["kept"], 51);
     assert_eq!(
-        parquet_rows(&dir.path().join("lake-parquet/clickstream")),
+        parquet_rows(&dir.path().join("lake-parquet/ecommerce_events")),
         51
     );
     assert_eq!(
-        jsonl_lines(&dir.path().join("lake-parquet/_errors/clickstream")).len(),
+        jsonl_lines(&dir.path().join("lake-parquet/_errors/ecommerce_events")).len(),
         expected_rejects.len()
     );
 
@@ -113,21 +113,22 @@ fn mixed_bad_input_is_fully_accounted_for() {
     assert_eq!(count("rejected"), expected_rejects.len() as u64);
 
     // What the summary says is what the lake holds.
-    let kept = jsonl_lines(&dir.path().join("lake/clickstream"));
+    let kept = jsonl_lines(&dir.path().join("lake/ecommerce_events"));
     assert_eq!(kept.len() as u64, count("kept"));
     let day = dir
         .path()
-        .join("lake/clickstream/year=2026/month=02/day=19");
+        .join("lake/ecommerce_events/year=2026/month=02/day=19");
     assert_eq!(jsonl_lines(&day).len(), 51, "all events are of 2026-02-19");
     let event: serde_json::Value = serde_json::from_slice(&kept[0]).unwrap();
     assert_eq!(event["device"], "mobile");
     assert_eq!(event["event_date"], "2026-02-19");
     assert_eq!(event["day_of_week"], "Thursday");
 
-    let letters: Vec<serde_json::Value> = jsonl_lines(&dir.path().join("lake/_errors/clickstream"))
-        .iter()
-        .map(|line| serde_json::from_slice(line).unwrap())
-        .collect();
+    let letters: Vec<serde_json::Value> =
+        jsonl_lines(&dir.path().join("lake/_errors/ecommerce_events"))
+            .iter()
+            .map(|line| serde_json::from_slice(line).unwrap())
+            .collect();
     let mut codes: Vec<&str> = letters
         .iter()
         .map(|l| l["code"].as_str().unwrap())

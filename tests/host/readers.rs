@@ -62,7 +62,7 @@ fn pyarrow_and_duckdb_read_what_weir_writes() {
             env!("CARGO_MANIFEST_DIR"),
             "/../tests/python/read_lake.py"
         ))
-        .arg(dir.path().join("lake-parquet/clickstream"))
+        .arg(dir.path().join("lake-parquet/ecommerce_events"))
         .output()
         .unwrap();
     assert!(
@@ -93,7 +93,7 @@ fn pyarrow_and_duckdb_read_what_weir_writes() {
     // The same questions answered from the JSON-lines lake of the same input.
     let mut per_action: BTreeMap<String, u64> = BTreeMap::new();
     let mut days = std::collections::BTreeSet::new();
-    for line in jsonl_lines(&dir.path().join("lake-jsonl/clickstream")) {
+    for line in jsonl_lines(&dir.path().join("lake-jsonl/ecommerce_events")) {
         let event: serde_json::Value = serde_json::from_slice(&line).unwrap();
         *per_action
             .entry(event["action"].as_str().unwrap().to_string())
