@@ -15,7 +15,7 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use serde::Deserialize;
-use weir_plugin::layout::{PackedFields, Value};
+use weir_plugin::layout::{PackedFields, Span, Value};
 use weir_plugin::time::{Timestamp, days_from_civil};
 
 use crate::decode::Arena;
@@ -101,11 +101,12 @@ pub fn arrow_schema(columns: &[ColumnSpec]) -> SchemaRef {
     ))
 }
 
-/// One column's value for one event, converted.
+/// One column's value for one event, converted (text still a span of the
+/// batch's text, so the cells of an event can be kept between calls).
 #[derive(Clone, Copy)]
-enum Cell<'a> {
+enum Cell {
     Null,
-    Text(&'a str),
+    Text(Span),
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -136,9 +137,9 @@ impl Builder {
 
     /// Append a converted cell; [`Columns::append`] converted it for this
     /// builder's type, so the pairs below are the only ones that occur.
-    fn append(&mut self, cell: Cell<'_>) {
+    fn append(&mut self, cell: Cell, text: &[u8]) {
         match (self, cell) {
-            (Builder::String(b), Cell::Text(text)) => b.append_value(text),
+            (Builder::String(b), Cell::Text(span)) => b.append_value(span_str(text, span)),
             (Builder::String(b), _) => b.append_null(),
             (Builder::Int64(b), Cell::Int(n)) => b.append_value(n),
             (Builder::Int64(b), _) => b.append_null(),
@@ -175,6 +176,8 @@ pub struct Columns {
     by_name: Vec<Option<usize>>,
     /// The current event's value per column.
     slots: Vec<Option<Value>>,
+    /// The current event's converted value per column.
+    cells: Vec<Cell>,
 }
 
 impl Columns {
@@ -183,6 +186,7 @@ impl Columns {
         let schema = arrow_schema(&specs);
         let builders = specs.iter().map(|spec| Builder::new(spec.kind)).collect();
         let slots = vec![None; specs.len()];
+        let cells = vec![Cell::Null; specs.len()];
         Columns {
             specs,
             schema,
@@ -190,6 +194,7 @@ impl Columns {
             rows: 0,
             by_name: Vec::new(),
             slots,
+            cells,
         }
     }
 
@@ -226,23 +231,11 @@ impl Columns {
         }
         // Convert every column before appending any, so a failure leaves the
         // columns aligned.
-        let mut cells = [Cell::Null; 64];
-        let mut spill = Vec::new();
         for (column, spec) in self.specs.iter().enumerate() {
-            let cell = convert(spec, self.slots[column], &arena.text)?;
-            if column < cells.len() {
-                cells[column] = cell;
-            } else {
-                spill.push(cell);
-            }
+            self.cells[column] = convert(spec, self.slots[column], &arena.text)?;
         }
-        for (column, builder) in self.builders.iter_mut().enumerate() {
-            let cell = if column < cells.len() {
-                cells[column]
-            } else {
-                spill[column - cells.len()]
-            };
-            builder.append(cell);
+        for (builder, cell) in self.builders.iter_mut().zip(&self.cells) {
+            builder.append(*cell, &arena.text);
         }
         self.rows += 1;
         Ok(())
@@ -258,11 +251,7 @@ impl Columns {
     }
 }
 
-fn convert<'a>(
-    spec: &ColumnSpec,
-    value: Option<Value>,
-    text: &'a [u8],
-) -> Result<Cell<'a>, ConvertError> {
+fn convert(spec: &ColumnSpec, value: Option<Value>, text: &[u8]) -> Result<Cell, ConvertError> {
     let mismatch = |found: &str| ConvertError {
         code: "bad-column",
         reason: format!(
@@ -292,7 +281,7 @@ fn convert<'a>(
         Value::Json(_) => "an object or array",
     };
     Ok(match (spec.kind, value) {
-        (ColumnType::String, Value::Text(span)) => Cell::Text(span_str(text, span)),
+        (ColumnType::String, Value::Text(span)) => Cell::Text(span),
         (ColumnType::Int64, Value::Int(n)) => Cell::Int(n),
         // 2^63 as a float: the first value an i64 cannot hold.
         (ColumnType::Int64, Value::Float(x))
