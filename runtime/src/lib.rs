@@ -13,7 +13,8 @@
 //!   the [`encode`]r, Parquet through [`columns`] — and rejected ones into the
 //!   dead-letter zone;
 //! - [`config`] reads the pipeline file (and [`athena`] turns its table into
-//!   DDL), [`run`] wires it all for `weir run`,
+//!   DDL), [`run`] wires it all for `weir run`, [`query`] runs SQL over the
+//!   lake,
 //!   and [`bench`] measures the pipeline against the same rules run natively.
 //!
 //! The contract itself is `wit/plugin.wit`; [`bindings`] holds its host-side
@@ -33,6 +34,7 @@ pub mod lake;
 pub mod native;
 pub mod pipeline;
 pub mod plugin;
+pub mod query;
 pub mod run;
 pub mod source;
 pub mod state;

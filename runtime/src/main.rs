@@ -67,6 +67,21 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         events: u64,
     },
+    /// Run SQL over the lake with DataFusion: every folder is a table (its
+    /// partition keys columns), `<table>_errors` its dead letters.
+    Query {
+        /// The SQL statement; or give --file.
+        sql: Option<String>,
+        /// A file holding the SQL statement (such as one of `athena/queries`).
+        #[arg(long, conflicts_with = "sql")]
+        file: Option<PathBuf>,
+        /// The lake folder.
+        #[arg(long, default_value = "lake")]
+        lake: PathBuf,
+        /// How to print the answer.
+        #[arg(long, value_enum, default_value = "table")]
+        format: weir::query::OutputFormat,
+    },
     /// Athena: the DDL of the pipeline's tables.
     Athena {
         #[command(subcommand)]
@@ -177,6 +192,29 @@ fn execute(command: Command) -> Result<()> {
                 "examples/clickstream.toml",
             )?;
             run_pipeline(config, &input.display().to_string(), None)?;
+            Ok(())
+        }
+        Command::Query {
+            sql,
+            file,
+            lake,
+            format,
+        } => {
+            let sql = match (sql, file) {
+                (Some(sql), None) => sql,
+                (None, Some(file)) => std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?,
+                _ => bail!("give the SQL as an argument or with --file"),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the query runtime")?;
+            let batches = runtime.block_on(weir::query::run_sql(&lake, &sql))?;
+            print!("{}", weir::query::render(&batches, format)?);
+            if format == weir::query::OutputFormat::Table {
+                println!();
+            }
             Ok(())
         }
         Command::Athena {
