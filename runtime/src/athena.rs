@@ -81,7 +81,7 @@ pub fn ddl(
         let codec = match config.compression {
             Compression::Snappy => "SNAPPY",
             Compression::Zstd => "ZSTD",
-            Compression::None => "UNCOMPRESSED",
+            Compression::None | Compression::Gzip => "UNCOMPRESSED",
         };
         properties.push(("parquet.compression".to_string(), codec.to_string()));
     }

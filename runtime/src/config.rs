@@ -89,16 +89,18 @@ pub enum Format {
     Parquet,
 }
 
-/// Compression of Parquet files.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+/// Compression of the data files.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
-    /// Snappy: fast, what Athena and most engines expect. The default.
-    #[default]
+    /// Parquet: Snappy, fast, what Athena and most engines expect. The
+    /// Parquet default.
     Snappy,
-    /// Zstandard, level 3: smaller files, a little more CPU.
+    /// Parquet: Zstandard, level 3: smaller files, a little more CPU.
     Zstd,
-    /// None.
+    /// JSON lines: gzip (`.jsonl.gz`), which Athena reads as it is.
+    Gzip,
+    /// None. The JSON-lines default.
     None,
 }
 
@@ -113,9 +115,9 @@ pub struct OutputConfig {
     pub table: String,
     /// Format of the files: `jsonl` or `parquet`. Default `jsonl`.
     pub format: Format,
-    /// Compression of Parquet files: `snappy`, `zstd` or `none`. Default
-    /// `snappy`.
-    pub compression: Compression,
+    /// Compression: for Parquet `snappy` (default), `zstd` or `none`; for
+    /// JSON lines `gzip` or `none` (default).
+    pub compression: Option<Compression>,
     /// Rows after which a partition's file is closed and a new one begun.
     /// Default 1,000,000.
     pub max_rows_per_file: u64,
@@ -142,7 +144,7 @@ impl Default for OutputConfig {
             location: "lake".to_string(),
             table: "events".to_string(),
             format: Format::Jsonl,
-            compression: Compression::Snappy,
+            compression: None,
             max_rows_per_file: 1_000_000,
             max_bytes_per_file: 128 * 1024 * 1024,
             columns: Vec::new(),
@@ -192,7 +194,7 @@ pub struct PipelineConfig {
     pub table: String,
     /// Output format.
     pub format: Format,
-    /// Parquet compression.
+    /// Data file compression.
     pub compression: Compression,
     /// Rows per file before rolling.
     pub max_rows_per_file: u64,
@@ -283,6 +285,25 @@ impl PipelineFile {
                 "output.max_rows_per_file and output.max_bytes_per_file must be above 0".into(),
             ));
         }
+        let compression = match (self.output.format, self.output.compression) {
+            (Format::Parquet, None) => Compression::Snappy,
+            (Format::Jsonl, None) => Compression::None,
+            (
+                Format::Parquet,
+                Some(c @ (Compression::Snappy | Compression::Zstd | Compression::None)),
+            )
+            | (Format::Jsonl, Some(c @ (Compression::Gzip | Compression::None))) => c,
+            (format, Some(other)) => {
+                let format = match format {
+                    Format::Parquet => "parquet",
+                    Format::Jsonl => "jsonl",
+                };
+                let other = format!("{other:?}").to_lowercase();
+                return Err(invalid(format!(
+                    "output.compression \"{other}\" does not apply to format \"{format}\": parquet takes snappy, zstd or none; jsonl takes gzip or none"
+                )));
+            }
+        };
         if self.output.format == Format::Parquet && self.output.columns.is_empty() {
             return Err(invalid(
                 "output.format = \"parquet\" needs its columns: add [[output.column]] tables with name and type".into(),
@@ -369,7 +390,7 @@ impl PipelineFile {
             location,
             table: self.output.table,
             format: self.output.format,
-            compression: self.output.compression,
+            compression,
             max_rows_per_file: self.output.max_rows_per_file,
             max_bytes_per_file: self.output.max_bytes_per_file,
             columns: self.output.columns.into(),

@@ -94,7 +94,7 @@ impl FileOptions {
             Compression::Zstd => {
                 ParquetCompression::ZSTD(ZstdLevel::try_new(3).expect("valid level"))
             }
-            Compression::None => ParquetCompression::UNCOMPRESSED,
+            Compression::None | Compression::Gzip => ParquetCompression::UNCOMPRESSED,
         };
         WriterProperties::builder()
             .set_compression(compression)
@@ -160,14 +160,30 @@ impl FileName {
 
 struct JsonFile {
     name: FileName,
-    writer: BufWriter<File>,
+    writer: JsonSink,
+    /// Bytes of JSON written (before any compression).
     bytes: u64,
 }
 
+/// Where JSON lines go: straight to the file, or through gzip.
+enum JsonSink {
+    Plain(BufWriter<File>),
+    Gzip(Box<flate2::write::GzEncoder<BufWriter<File>>>),
+}
+
 impl JsonFile {
-    fn create(dir: PathBuf, source_tag: &str, first: &str) -> io::Result<Self> {
-        let name = FileName::new(dir, source_tag, first, "jsonl")?;
-        let writer = BufWriter::with_capacity(256 * 1024, File::create(&name.temp)?);
+    fn create(dir: PathBuf, source_tag: &str, first: &str, gzip: bool) -> io::Result<Self> {
+        let extension = if gzip { "jsonl.gz" } else { "jsonl" };
+        let name = FileName::new(dir, source_tag, first, extension)?;
+        let file = BufWriter::with_capacity(256 * 1024, File::create(&name.temp)?);
+        let writer = if gzip {
+            JsonSink::Gzip(Box::new(flate2::write::GzEncoder::new(
+                file,
+                flate2::Compression::default(),
+            )))
+        } else {
+            JsonSink::Plain(file)
+        };
         Ok(JsonFile {
             name,
             writer,
@@ -176,18 +192,26 @@ impl JsonFile {
     }
 
     fn append(&mut self, line: &[u8], position: &str) -> io::Result<()> {
-        self.writer.write_all(line)?;
+        match &mut self.writer {
+            JsonSink::Plain(writer) => writer.write_all(line)?,
+            JsonSink::Gzip(writer) => writer.write_all(line)?,
+        }
         self.bytes += line.len() as u64;
         self.name.row(position);
         Ok(())
     }
 
-    /// Flush, sync and publish. Returns the bytes written.
+    /// Flush, sync and publish. Returns the bytes written to the file.
     fn finish(self, source_tag: &str) -> io::Result<u64> {
-        let file = self.writer.into_inner().map_err(|err| err.into_error())?;
+        let (buffered, extension) = match self.writer {
+            JsonSink::Plain(writer) => (writer, "jsonl"),
+            JsonSink::Gzip(writer) => (writer.finish()?, "jsonl.gz"),
+        };
+        let file = buffered.into_inner().map_err(|err| err.into_error())?;
         file.sync_all()?;
-        self.name.publish(source_tag, "jsonl")?;
-        Ok(self.bytes)
+        let bytes = file.metadata()?.len();
+        self.name.publish(source_tag, extension)?;
+        Ok(bytes)
     }
 }
 
@@ -337,9 +361,12 @@ impl LakeWriter {
                         self.table_dir.join(&self.key)
                     };
                     let file = match self.options.format {
-                        Format::Jsonl => {
-                            DataFile::Json(JsonFile::create(dir, &self.source_tag, position)?)
-                        }
+                        Format::Jsonl => DataFile::Json(JsonFile::create(
+                            dir,
+                            &self.source_tag,
+                            position,
+                            self.options.compression == Compression::Gzip,
+                        )?),
                         Format::Parquet => DataFile::Parquet(Box::new(ParquetFile::create(
                             dir,
                             &self.source_tag,
@@ -476,8 +503,12 @@ impl LakeWriter {
             let file = match self.errors.get_mut(&key) {
                 Some(file) => file,
                 None => {
-                    let file =
-                        JsonFile::create(self.errors_dir.join(&key), &self.source_tag, position)?;
+                    let file = JsonFile::create(
+                        self.errors_dir.join(&key),
+                        &self.source_tag,
+                        position,
+                        false,
+                    )?;
                     self.errors.entry(key.clone()).or_insert(file)
                 }
             };

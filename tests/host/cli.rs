@@ -323,3 +323,70 @@ fn events_land_in_the_folders_the_table_declares() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn json_lines_can_be_gzipped() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let generated = weir(
+        &["gen", "--events", "2000", "--out", "events.jsonl"],
+        dir.path(),
+    );
+    assert!(generated.status.success());
+    let pipeline = crate::common::example_pipeline_jsonl()
+        .replace("compression = \"none\"", "compression = \"gzip\"");
+    write(dir.path(), "p.toml", &pipeline);
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "p.toml",
+            "--input",
+            "events.jsonl",
+            "--out",
+            "lake",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut lines = 0;
+    for (name, bytes) in walk(&dir.path().join("lake/ecommerce_events")) {
+        assert!(name.ends_with(".jsonl.gz"), "{name}");
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_string(&mut text)
+            .unwrap();
+        for line in text.lines() {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(event["event_date"].is_string());
+            lines += 1;
+        }
+    }
+    assert_eq!(Some(lines), summary["kept"].as_u64());
+    // Gzip is for JSON lines only.
+    write(
+        dir.path(),
+        "bad.toml",
+        &include_str!("../../examples/clickstream.toml").replace("\"snappy\"", "\"gzip\""),
+    );
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "bad.toml",
+            "--input",
+            "events.jsonl",
+            "--out",
+            "x",
+        ],
+        dir.path(),
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not apply"));
+}

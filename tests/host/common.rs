@@ -115,6 +115,7 @@ pub fn parquet_rows(dir: &Path) -> u64 {
 pub fn example_pipeline_jsonl() -> String {
     include_str!("../../examples/clickstream.toml")
         .replace("format = \"parquet\"", "format = \"jsonl\"")
+        .replace("compression = \"snappy\"", "compression = \"none\"")
 }
 
 /// A Python with the independent readers (pyarrow, DuckDB) installed: a
