@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{example_pipeline_jsonl, jsonl_lines, python, weir};
+use crate::common::{jsonl_lines, parquet_and_jsonl_lakes, python, weir};
 
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
@@ -50,44 +50,7 @@ fn committed_ddl_is_the_generated_ddl() {
 #[test]
 fn the_seed_queries_answer_what_the_events_say() {
     let dir = tempfile::tempdir().unwrap();
-    let generated = weir(
-        &[
-            "gen",
-            "--events",
-            "20000",
-            "--bad-fraction",
-            "0.01",
-            "--out",
-            "events.jsonl",
-        ],
-        dir.path(),
-    );
-    assert!(generated.status.success());
-    std::fs::write(
-        dir.path().join("parquet.toml"),
-        include_str!("../../examples/clickstream.toml"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("jsonl.toml"), example_pipeline_jsonl()).unwrap();
-    for (pipeline, out) in [("parquet.toml", "parquet"), ("jsonl.toml", "jsonl")] {
-        let output = weir(
-            &[
-                "run",
-                "--pipeline",
-                pipeline,
-                "--input",
-                "events.jsonl",
-                "--out",
-                out,
-            ],
-            dir.path(),
-        );
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    parquet_and_jsonl_lakes(dir.path(), 20_000, 0.01);
 
     // The answers, counted from the JSON-lines lake.
     let events: Vec<serde_json::Value> = jsonl_lines(&dir.path().join("jsonl/ecommerce_events"))

@@ -157,3 +157,58 @@ pub fn python() -> &'static Path {
         python
     })
 }
+
+/// Generate `events` clickstream events (a share `bad_fraction` of them bad)
+/// into `dir`, and run the example pipeline over them twice: into
+/// `dir/parquet` and, as JSON lines, into `dir/jsonl`. Returns the kept count,
+/// the same for both.
+pub fn parquet_and_jsonl_lakes(dir: &Path, events: u64, bad_fraction: f64) -> u64 {
+    let generated = weir(
+        &[
+            "gen",
+            "--events",
+            &events.to_string(),
+            "--bad-fraction",
+            &bad_fraction.to_string(),
+            "--out",
+            "events.jsonl",
+        ],
+        dir,
+    );
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    std::fs::write(
+        dir.join("parquet.toml"),
+        include_str!("../../examples/clickstream.toml"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("jsonl.toml"), example_pipeline_jsonl()).unwrap();
+    let mut kept = Vec::new();
+    for (pipeline, out) in [("parquet.toml", "parquet"), ("jsonl.toml", "jsonl")] {
+        let output = weir(
+            &[
+                "run",
+                "--pipeline",
+                pipeline,
+                "--input",
+                "events.jsonl",
+                "--out",
+                out,
+                "--json",
+            ],
+            dir,
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        kept.push(summary["kept"].as_u64().unwrap());
+    }
+    assert_eq!(kept[0], kept[1]);
+    kept[0]
+}

@@ -5,64 +5,19 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use crate::common::{example_pipeline_jsonl, jsonl_lines, python, weir};
+use crate::common::{jsonl_lines, parquet_and_jsonl_lakes, python};
 
 #[test]
 fn pyarrow_and_duckdb_read_what_weir_writes() {
     let dir = tempfile::tempdir().unwrap();
-    let generated = weir(
-        &[
-            "gen",
-            "--events",
-            "20000",
-            "--bad-fraction",
-            "0.02",
-            "--out",
-            "events.jsonl",
-        ],
-        dir.path(),
-    );
-    assert!(generated.status.success());
-    std::fs::write(
-        dir.path().join("parquet.toml"),
-        include_str!("../../examples/clickstream.toml"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("jsonl.toml"), example_pipeline_jsonl()).unwrap();
-    let mut kept = Vec::new();
-    for (pipeline, out) in [
-        ("parquet.toml", "lake-parquet"),
-        ("jsonl.toml", "lake-jsonl"),
-    ] {
-        let output = weir(
-            &[
-                "run",
-                "--pipeline",
-                pipeline,
-                "--input",
-                "events.jsonl",
-                "--out",
-                out,
-                "--json",
-            ],
-            dir.path(),
-        );
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        kept.push(summary["kept"].as_u64().unwrap());
-    }
-    assert_eq!(kept[0], kept[1]);
+    let kept = parquet_and_jsonl_lakes(dir.path(), 20_000, 0.02);
 
     let output = Command::new(python())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../tests/python/read_lake.py"
         ))
-        .arg(dir.path().join("lake-parquet/ecommerce_events"))
+        .arg(dir.path().join("parquet/ecommerce_events"))
         .output()
         .unwrap();
     assert!(
@@ -72,8 +27,8 @@ fn pyarrow_and_duckdb_read_what_weir_writes() {
     );
     let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
 
-    assert_eq!(seen["pyarrow"]["rows"].as_u64(), Some(kept[0]));
-    assert_eq!(seen["duckdb"]["rows"].as_u64(), Some(kept[0]));
+    assert_eq!(seen["pyarrow"]["rows"].as_u64(), Some(kept));
+    assert_eq!(seen["duckdb"]["rows"].as_u64(), Some(kept));
     let schema = &seen["pyarrow"]["schema"];
     for (column, kind) in [
         ("user_id", "string"),
@@ -93,7 +48,7 @@ fn pyarrow_and_duckdb_read_what_weir_writes() {
     // The same questions answered from the JSON-lines lake of the same input.
     let mut per_action: BTreeMap<String, u64> = BTreeMap::new();
     let mut days = std::collections::BTreeSet::new();
-    for line in jsonl_lines(&dir.path().join("lake-jsonl/ecommerce_events")) {
+    for line in jsonl_lines(&dir.path().join("jsonl/ecommerce_events")) {
         let event: serde_json::Value = serde_json::from_slice(&line).unwrap();
         *per_action
             .entry(event["action"].as_str().unwrap().to_string())
