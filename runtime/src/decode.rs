@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -19,14 +18,17 @@ use crate::encode::{write_json_f64, write_json_i64, write_json_string};
 pub struct Arena {
     /// Field names, each once.
     pub names: Vec<String>,
-    index: HashMap<String, u32, BuildHasherDefault<NameHasher>>,
+    /// SipHash, keyed per process: names come from untrusted input, and the
+    /// hot path rarely hashes (see `intern_at`).
+    index: HashMap<String, u32>,
     /// The name index last seen at each field position (see `intern_at`).
     hints: Vec<u32>,
     /// Per name: the decode generation that last saw it, and the position of
     /// its field then.
-    slots: Vec<(u32, u32)>,
-    /// Counts decoded objects, so `slots` never needs clearing.
-    generation: u32,
+    slots: Vec<(u64, u32)>,
+    /// Counts decoded objects, so `slots` never needs clearing. 64 bits: it
+    /// must never come back to 0, the stamp of a name no object has used.
+    generation: u64,
     /// Text that spans point into.
     pub text: Vec<u8>,
 }
@@ -94,37 +96,6 @@ impl Arena {
     }
 }
 
-/// A fast hash for field names: a handful of short, trusted-enough keys per
-/// batch, looked up for every field, where SipHash's flood resistance buys
-/// nothing (the table is cleared every batch and holds a few dozen names).
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        // FNV-1a over 8-byte words, then a final mix.
-        let mut hash = self.0 ^ 0xcbf2_9ce4_8422_2325;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-            hash = (hash ^ word)
-                .wrapping_mul(0x0000_0100_0000_01b3)
-                .rotate_left(23);
-        }
-        for &byte in chunks.remainder() {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-
-    fn finish(&self) -> u64 {
-        let mut hash = self.0;
-        hash ^= hash >> 33;
-        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        hash ^ (hash >> 33)
-    }
-}
-
 /// Why an input record is not an event. `code` is the reject code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
@@ -149,7 +120,7 @@ pub fn decode_object_into(
     arena: &mut Arena,
     fields: &mut PackedFields,
 ) -> Result<(), DecodeError> {
-    arena.generation = arena.generation.wrapping_add(1);
+    arena.generation += 1;
     let mut deserializer = serde_json::Deserializer::from_str(json);
     ObjectSeed {
         arena: &mut *arena,

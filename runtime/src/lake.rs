@@ -43,6 +43,22 @@ pub struct WriteStats {
     pub bytes: u64,
 }
 
+impl WriteStats {
+    fn data_file(&mut self, published: Option<u64>) {
+        if let Some(bytes) = published {
+            self.files += 1;
+            self.bytes += bytes;
+        }
+    }
+
+    fn error_file(&mut self, published: Option<u64>) {
+        if let Some(bytes) = published {
+            self.error_files += 1;
+            self.bytes += bytes;
+        }
+    }
+}
+
 /// How data files are written.
 #[derive(Clone, Debug)]
 pub struct FileOptions {
@@ -142,19 +158,32 @@ impl FileName {
     }
 
     fn row(&mut self, position: &str) {
+        // Named after the rows it holds, not the record that opened it
+        // (which may not have fit the columns).
+        if self.rows == 0 {
+            self.first.clear();
+            self.first.push_str(position);
+        }
         self.rows += 1;
         self.last.clear();
         self.last.push_str(position);
     }
 
-    /// Rename the finished file to its final name.
-    fn publish(self, source_tag: &str, extension: &str) -> io::Result<()> {
+    /// Rename the finished file to its final name; a file that received no
+    /// row (every event that would have gone there was refused) is removed
+    /// instead. Says whether a file was published.
+    fn publish(self, source_tag: &str, extension: &str) -> io::Result<bool> {
+        if self.rows == 0 {
+            std::fs::remove_file(&self.temp)?;
+            return Ok(false);
+        }
         let name = format!(
             "part-{source_tag}-{}-{}.{extension}",
             pad(&self.first),
             pad(&self.last)
         );
-        std::fs::rename(&self.temp, self.dir.join(name))
+        std::fs::rename(&self.temp, self.dir.join(name))?;
+        Ok(true)
     }
 }
 
@@ -201,8 +230,8 @@ impl JsonFile {
         Ok(())
     }
 
-    /// Flush, sync and publish. Returns the bytes written to the file.
-    fn finish(self, source_tag: &str) -> io::Result<u64> {
+    /// Flush, sync and publish. Returns the bytes of the published file.
+    fn finish(self, source_tag: &str) -> io::Result<Option<u64>> {
         let (buffered, extension) = match self.writer {
             JsonSink::Plain(writer) => (writer, "jsonl"),
             JsonSink::Gzip(writer) => (writer.finish()?, "jsonl.gz"),
@@ -210,8 +239,7 @@ impl JsonFile {
         let file = buffered.into_inner().map_err(|err| err.into_error())?;
         file.sync_all()?;
         let bytes = file.metadata()?.len();
-        self.name.publish(source_tag, extension)?;
-        Ok(bytes)
+        Ok(self.name.publish(source_tag, extension)?.then_some(bytes))
     }
 }
 
@@ -265,14 +293,13 @@ impl ParquetFile {
         (self.writer.bytes_written() + self.writer.in_progress_size()) as u64
     }
 
-    /// Close, sync and publish. Returns the bytes written.
-    fn finish(mut self, source_tag: &str) -> io::Result<u64> {
+    /// Close, sync and publish. Returns the bytes of the published file.
+    fn finish(mut self, source_tag: &str) -> io::Result<Option<u64>> {
         self.flush_rows()?;
         self.writer.close().map_err(parquet_error)?;
         self.file.sync_all()?;
         let bytes = self.file.metadata()?.len();
-        self.name.publish(source_tag, "parquet")?;
-        Ok(bytes)
+        Ok(self.name.publish(source_tag, "parquet")?.then_some(bytes))
     }
 }
 
@@ -290,7 +317,7 @@ impl DataFile {
         rows >= options.max_rows || bytes >= options.max_bytes
     }
 
-    fn finish(self, source_tag: &str) -> io::Result<u64> {
+    fn finish(self, source_tag: &str) -> io::Result<Option<u64>> {
         match self {
             DataFile::Json(file) => file.finish(source_tag),
             DataFile::Parquet(file) => file.finish(source_tag),
@@ -401,8 +428,7 @@ impl LakeWriter {
             }
             if file.full(&self.options) {
                 let file = self.data.remove(&self.key).expect("present");
-                self.stats.bytes += file.finish(&self.source_tag)?;
-                self.stats.files += 1;
+                self.stats.data_file(file.finish(&self.source_tag)?);
             }
         }
         Ok(misfits)
@@ -515,8 +541,7 @@ impl LakeWriter {
             file.append(&self.line, position)?;
             if file.name.rows >= self.options.max_rows || file.bytes >= self.options.max_bytes {
                 let file = self.errors.remove(&key).expect("present");
-                self.stats.bytes += file.finish(&self.source_tag)?;
-                self.stats.error_files += 1;
+                self.stats.error_file(file.finish(&self.source_tag)?);
             }
         }
         Ok(())
@@ -525,12 +550,10 @@ impl LakeWriter {
     /// Complete every open file and say what was written.
     pub fn finish(mut self) -> io::Result<WriteStats> {
         for (_, file) in self.data.drain() {
-            self.stats.bytes += file.finish(&self.source_tag)?;
-            self.stats.files += 1;
+            self.stats.data_file(file.finish(&self.source_tag)?);
         }
         for (_, file) in self.errors.drain() {
-            self.stats.bytes += file.finish(&self.source_tag)?;
-            self.stats.error_files += 1;
+            self.stats.error_file(file.finish(&self.source_tag)?);
         }
         Ok(self.stats)
     }

@@ -218,6 +218,53 @@ fn events_that_do_not_fit_the_columns_are_rejected_by_the_host() {
         (Some(2), Some(2))
     );
     assert_eq!(parquet_rows(&dir.path().join("lake/events")), 2);
+    // The file is named after the rows it holds: lines 1 to 4.
+    let names: Vec<String> = walk(&dir.path().join("lake/events"))
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| name.ends_with(".parquet"))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        names[0].ends_with("part-in-000000000001-000000000004.parquet"),
+        "{names:?}"
+    );
+
+    // When nothing fits, no empty file is left behind.
+    write(
+        dir.path(),
+        "misfits.jsonl",
+        "{\"qty\":2}\n{\"user_id\":\"b\",\"qty\":1.5}\n",
+    );
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "p.toml",
+            "--input",
+            "misfits.jsonl",
+            "--out",
+            "none",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (summary["rejected"].as_u64(), summary["files"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert!(
+        walk(&dir.path().join("none"))
+            .iter()
+            .all(|(name, _)| !name.contains("/events/part-")),
+        "an empty data file was left behind"
+    );
     let mut letters: Vec<(String, String)> = jsonl_lines(&dir.path().join("lake/_errors/events"))
         .iter()
         .map(|line| {
