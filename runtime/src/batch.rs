@@ -142,11 +142,6 @@ impl Batch {
         self.records.is_empty()
     }
 
-    /// Bytes of the batch's payloads.
-    pub fn payload_bytes(&self) -> usize {
-        self.raw.len()
-    }
-
     /// The records, in input order.
     pub fn records(&self) -> &[Record] {
         &self.records

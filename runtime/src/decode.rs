@@ -73,13 +73,8 @@ impl Arena {
 
     /// Append text, returning its span.
     pub fn push_text(&mut self, text: &str) -> Span {
-        self.push_bytes(text.as_bytes())
-    }
-
-    /// Append bytes that are UTF-8 (the caller checked), returning their span.
-    pub fn push_bytes(&mut self, text: &[u8]) -> Span {
         let start = self.text.len() as u32;
-        self.text.extend_from_slice(text);
+        self.text.extend_from_slice(text.as_bytes());
         Span {
             start,
             len: text.len() as u32,

@@ -44,36 +44,10 @@ pub struct LakeTable {
 
 /// The tables of a lake folder.
 pub fn discover(lake: &Path) -> Result<Vec<LakeTable>, QueryError> {
-    let read = |path: &Path| {
-        std::fs::read_dir(path).map_err(|source| QueryError::Lake {
-            path: path.display().to_string(),
-            source,
-        })
-    };
     let mut tables = Vec::new();
-    let mut folders: Vec<PathBuf> = read(lake)?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.is_dir())
-        .collect();
-    folders.sort();
-    for folder in folders {
-        let name = folder
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+    for (folder, name) in subfolders(lake)? {
         if name == "_errors" {
-            let mut error_tables: Vec<PathBuf> = read(&folder)?
-                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-                .filter(|path| path.is_dir())
-                .collect();
-            error_tables.sort();
-            for errors in error_tables {
-                let table = errors
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
+            for (errors, table) in subfolders(&folder)? {
                 if let Some(found) = describe(&errors, format!("{table}_errors")) {
                     tables.push(found);
                 }
@@ -85,6 +59,28 @@ pub fn discover(lake: &Path) -> Result<Vec<LakeTable>, QueryError> {
         }
     }
     Ok(tables)
+}
+
+/// The folders directly under `path`, with their names, in name order.
+fn subfolders(path: &Path) -> Result<Vec<(PathBuf, String)>, QueryError> {
+    let entries = std::fs::read_dir(path).map_err(|source| QueryError::Lake {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut folders: Vec<(PathBuf, String)> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.is_dir())
+        .map(|path| {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (path, name)
+        })
+        .collect();
+    folders.sort();
+    Ok(folders)
 }
 
 /// A table's format and partition keys, from its first data file's path.
