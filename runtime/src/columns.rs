@@ -1,6 +1,7 @@
 //! Columns: the table's schema from the pipeline file, and kept events
-//! converted into Arrow columns by it, straight from their decoded fields (no
-//! JSON value tree per event). Pure: no I/O.
+//! converted by it into Arrow columns (Parquet) or typed JSON objects (JSON
+//! lines), straight from their decoded fields (no JSON value tree per
+//! event). Pure: no I/O.
 //!
 //! A field the schema does not name is left out; a column the event lacks is
 //! null; a value that does not convert to its column's type makes the event a
@@ -19,7 +20,7 @@ use weir_plugin::layout::{PackedFields, Span, Value};
 use weir_plugin::time::{Timestamp, days_from_civil};
 
 use crate::decode::Arena;
-use crate::encode::span_str;
+use crate::encode::{span_str, write_json_f64, write_json_i64, write_json_string};
 
 /// The type of a column, as the pipeline file names it.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -223,21 +224,64 @@ impl Columns {
     /// Append one event, or say which column it does not fit; on an error
     /// nothing is appended.
     pub fn append(&mut self, arena: &Arena, fields: &PackedFields) -> Result<(), ConvertError> {
+        self.convert(arena, fields)?;
+        for (builder, cell) in self.builders.iter_mut().zip(&self.cells) {
+            builder.append(*cell, &arena.text);
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Write one event as a JSON object of the columns, in order, each value
+    /// converted to its type (absent ones `null`; timestamps in UTC with
+    /// microseconds, dates as `YYYY-MM-DD`), or say which column it does not
+    /// fit; on an error nothing is written.
+    pub fn write_json(
+        &mut self,
+        arena: &Arena,
+        fields: &PackedFields,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ConvertError> {
+        self.convert(arena, fields)?;
+        out.push(b'{');
+        for (index, (spec, cell)) in self.specs.iter().zip(&self.cells).enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            write_json_string(out, &spec.name);
+            out.push(b':');
+            match (spec.kind, *cell) {
+                (_, Cell::Null) => out.extend_from_slice(b"null"),
+                (ColumnType::Timestamp, Cell::Int(micros)) => {
+                    write_json_string(out, &Timestamp::from_unix_micros(micros).to_rfc3339())
+                }
+                (ColumnType::Date, Cell::Int(days)) => {
+                    let day = Timestamp::from_unix_micros(days * 86_400_000_000);
+                    write_json_string(out, &day.date_string())
+                }
+                (_, Cell::Text(span)) => write_json_string(out, span_str(&arena.text, span)),
+                (_, Cell::Int(n)) => write_json_i64(out, n),
+                (_, Cell::Float(x)) => write_json_f64(out, x),
+                (_, Cell::Bool(true)) => out.extend_from_slice(b"true"),
+                (_, Cell::Bool(false)) => out.extend_from_slice(b"false"),
+            }
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// Convert an event's values into `self.cells`, every column before
+    /// any is used, so a failure leaves nothing half done.
+    fn convert(&mut self, arena: &Arena, fields: &PackedFields) -> Result<(), ConvertError> {
         self.slots.iter_mut().for_each(|slot| *slot = None);
         for field in fields.iter() {
             if let Some(Some(column)) = self.by_name.get(field.name as usize) {
                 self.slots[*column] = Some(field.value);
             }
         }
-        // Convert every column before appending any, so a failure leaves the
-        // columns aligned.
         for (column, spec) in self.specs.iter().enumerate() {
             self.cells[column] = convert(spec, self.slots[column], &arena.text)?;
         }
-        for (builder, cell) in self.builders.iter_mut().zip(&self.cells) {
-            builder.append(*cell, &arena.text);
-        }
-        self.rows += 1;
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 //! then resolves plugin paths against the file's folder. Every field is
 //! documented in `docs/pipeline.md`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use thiserror::Error;
@@ -12,6 +12,7 @@ use thiserror::Error;
 use crate::engine::Limits;
 use crate::pipeline::OnPluginError;
 use crate::plugin::PluginSource;
+use crate::storage::{Location, S3Options};
 
 /// A pipeline file that could not be used. One line naming the file and the
 /// cause.
@@ -52,6 +53,9 @@ pub struct PipelineFile {
     /// Where rejected events are written.
     #[serde(default)]
     pub dead_letter: DeadLetterConfig,
+    /// How S3 locations are reached.
+    #[serde(default)]
+    pub s3: S3Options,
 }
 
 fn default_batch_size() -> usize {
@@ -108,8 +112,8 @@ pub enum Compression {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
-    /// Folder of the lake; `weir run --out` overrides it. Relative to the
-    /// pipeline file. Default `lake`.
+    /// Where the lake is: a folder, relative to the pipeline file, or
+    /// `s3://bucket/prefix`; `weir run --out` overrides it. Default `lake`.
     pub location: String,
     /// Table name: the folder under the location. Default `events`.
     pub table: String,
@@ -158,7 +162,8 @@ impl Default for OutputConfig {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeadLetterConfig {
-    /// Folder of the dead-letter zone. Default `<output location>/_errors`.
+    /// Where the dead-letter zone is: a folder or `s3://bucket/prefix`.
+    /// Default `<output location>/_errors`.
     pub location: Option<String>,
 }
 
@@ -188,8 +193,8 @@ pub struct PipelineConfig {
     pub limits: Limits,
     /// Plugins in order.
     pub plugins: Vec<PluginSpec>,
-    /// Lake folder.
-    pub location: PathBuf,
+    /// Where the lake is: a folder or `s3://bucket/prefix`.
+    pub location: Location,
     /// Table name.
     pub table: String,
     /// Output format.
@@ -206,8 +211,10 @@ pub struct PipelineConfig {
     pub partitions: std::sync::Arc<[String]>,
     /// Field that dates an unpartitioned event.
     pub time_field: String,
-    /// Dead-letter folder.
-    pub dead_letter: PathBuf,
+    /// Where the dead letters are.
+    pub dead_letter: Location,
+    /// How S3 locations are reached.
+    pub s3: S3Options,
 }
 
 /// Largest batch accepted: a 100,000-event batch is far past the point where
@@ -375,11 +382,14 @@ impl PipelineFile {
                 config_json,
             });
         }
-        let location = base.join(&self.output.location);
-        let dead_letter = match self.dead_letter.location {
-            Some(folder) => base.join(folder),
+        let location = Location::parse(&self.output.location, base)
+            .map_err(|err| invalid(format!("output.location: {err}")))?;
+        let dead_letter = match &self.dead_letter.location {
+            Some(text) => Location::parse(text, base)
+                .map_err(|err| invalid(format!("dead_letter.location: {err}")))?,
             None => location.join("_errors"),
         };
+        self.s3.check().map_err(invalid)?;
         Ok(PipelineConfig {
             name: self.name.unwrap_or_else(|| stem.to_string()),
             on_plugin_error: self.on_plugin_error,
@@ -397,6 +407,7 @@ impl PipelineFile {
             partitions: self.output.partitions.into(),
             time_field: self.output.time_field,
             dead_letter,
+            s3: self.s3,
         })
     }
 }
@@ -447,8 +458,11 @@ mod tests {
             PluginSource::File("/pipes/plugins/mine.wasm".into())
         );
         assert_eq!(config.plugins[1].config_json, "{}");
-        assert_eq!(config.location, Path::new("/pipes/lake"));
-        assert_eq!(config.dead_letter, Path::new("/pipes/lake/_errors"));
+        assert_eq!(config.location, Location::Local("/pipes/lake".into()));
+        assert_eq!(
+            config.dead_letter,
+            Location::Local("/pipes/lake/_errors".into())
+        );
         assert_eq!(config.on_plugin_error, OnPluginError::Reject);
     }
 
@@ -483,6 +497,14 @@ mod tests {
             (
                 "on_plugin_error = \"ignore\"\n[[plugin]]\npath = \"x.wasm\"",
                 "ignore",
+            ),
+            (
+                "[[plugin]]\npath = \"x.wasm\"\n[s3]\npart_size_mib = 1",
+                "s3.part_size_mib",
+            ),
+            (
+                "[[plugin]]\npath = \"x.wasm\"\n[output]\nlocation = \"s3://\"",
+                "output.location",
             ),
         ] {
             let message = resolve(text).unwrap_err().to_string();

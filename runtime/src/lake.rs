@@ -1,4 +1,4 @@
-//! The lake in a local folder: kept events as Parquet or JSON lines under
+//! The lake, in a local folder or on S3 (see [`crate::storage`]): kept events as Parquet or JSON lines under
 //! Hive-style partition folders, rejected events in the dead-letter zone.
 //!
 //! ```text
@@ -8,14 +8,12 @@
 //!
 //! Names come from the input's identity (source, first and last position of
 //! the rows in the file), so writing the same input again replaces the same
-//! files instead of adding to them. A file is written under a hidden name and
-//! renamed when complete: readers never see half a file. A partition's file
+//! files instead of adding to them. A file is published only when complete:
+//! readers never see half a file. A partition's file
 //! is closed and a new one begun past a row count or a size.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -27,10 +25,11 @@ use crate::batch::{Batch, Fate, Rejection, Stage};
 use crate::columns::{ColumnSpec, Columns};
 use crate::config::{Compression, Format};
 use crate::encode::{ObjectWriter, write_json_string};
+use crate::storage::{Body, Storage};
 
 /// Rows gathered in Arrow columns before they go to the Parquet writer: one
 /// row group's worth, so a partition holds at most this many rows in memory.
-const ROW_GROUP_ROWS: usize = 128 * 1024;
+pub(crate) const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Files and bytes a writer produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -120,14 +119,16 @@ impl FileOptions {
     }
 }
 
-/// Writes batches into a lake folder.
+/// Writes batches into a lake.
 pub struct LakeWriter {
-    table_dir: PathBuf,
-    errors_dir: PathBuf,
+    data: Storage,
+    errors: Storage,
     source_tag: String,
     options: FileOptions,
-    data: HashMap<String, DataFile>,
-    errors: HashMap<String, JsonFile>,
+    open_data: HashMap<String, DataFile>,
+    open_errors: HashMap<String, JsonFile>,
+    /// JSON lines of declared columns: the converter, shared by all files.
+    json_columns: Option<JsonColumns>,
     line: Vec<u8>,
     key: String,
     /// Counts batches, so a Parquet file maps a new batch's names once.
@@ -135,26 +136,39 @@ pub struct LakeWriter {
     stats: WriteStats,
 }
 
-/// Where a file is written and which rows it holds.
+/// The columns JSON lines are converted by, and the batch they last mapped.
+struct JsonColumns {
+    columns: Columns,
+    batch_number: u64,
+}
+
+/// Where a file goes and which rows it holds.
 struct FileName {
-    dir: PathBuf,
-    temp: PathBuf,
+    /// Its folder, relative to the table.
+    dir: String,
     first: String,
     last: String,
     rows: u64,
 }
 
 impl FileName {
-    fn new(dir: PathBuf, source_tag: &str, first: &str, extension: &str) -> io::Result<Self> {
-        std::fs::create_dir_all(&dir)?;
-        let temp = dir.join(format!(".part-{source_tag}-{}.{extension}.tmp", pad(first)));
-        Ok(FileName {
-            dir,
-            temp,
+    /// The name of a file and the body it is built in, hidden until published.
+    fn create(
+        storage: &Storage,
+        dir: &str,
+        source_tag: &str,
+        first: &str,
+        extension: &str,
+    ) -> io::Result<(Self, Body)> {
+        let temp = format!(".part-{source_tag}-{}.{extension}.tmp", pad(first));
+        let body = storage.create(dir, &temp)?;
+        let name = FileName {
+            dir: dir.to_string(),
             first: first.to_string(),
             last: first.to_string(),
             rows: 0,
-        })
+        };
+        Ok((name, body))
     }
 
     fn row(&mut self, position: &str) {
@@ -169,21 +183,38 @@ impl FileName {
         self.last.push_str(position);
     }
 
-    /// Rename the finished file to its final name; a file that received no
-    /// row (every event that would have gone there was refused) is removed
-    /// instead. Says whether a file was published.
-    fn publish(self, source_tag: &str, extension: &str) -> io::Result<bool> {
+    /// Publish the finished body under its final name; a file that received
+    /// no row (every event that would have gone there was refused) is thrown
+    /// away instead. Returns the bytes of the published file.
+    fn publish(
+        self,
+        storage: &Storage,
+        body: Body,
+        source_tag: &str,
+        extension: &str,
+    ) -> io::Result<Option<u64>> {
         if self.rows == 0 {
-            std::fs::remove_file(&self.temp)?;
-            return Ok(false);
+            storage.discard(body)?;
+            return Ok(None);
         }
         let name = format!(
             "part-{source_tag}-{}-{}.{extension}",
             pad(&self.first),
             pad(&self.last)
         );
-        std::fs::rename(&self.temp, self.dir.join(name))?;
-        Ok(true)
+        let key = crate::storage::join_key(&self.dir, &name);
+        storage
+            .publish(body, &key, content_type(extension))
+            .map(Some)
+    }
+}
+
+/// The media type an object of a kind is stored with.
+fn content_type(extension: &str) -> &'static str {
+    match extension {
+        "parquet" => "application/vnd.apache.parquet",
+        "jsonl" => "application/x-ndjson",
+        _ => "application/gzip",
     }
 }
 
@@ -194,24 +225,29 @@ struct JsonFile {
     bytes: u64,
 }
 
-/// Where JSON lines go: straight to the file, or through gzip.
+/// Where JSON lines go: straight to the body, or through gzip.
 enum JsonSink {
-    Plain(BufWriter<File>),
-    Gzip(Box<flate2::write::GzEncoder<BufWriter<File>>>),
+    Plain(Body),
+    Gzip(Box<flate2::write::GzEncoder<Body>>),
 }
 
 impl JsonFile {
-    fn create(dir: PathBuf, source_tag: &str, first: &str, gzip: bool) -> io::Result<Self> {
+    fn create(
+        storage: &Storage,
+        dir: &str,
+        source_tag: &str,
+        first: &str,
+        gzip: bool,
+    ) -> io::Result<Self> {
         let extension = if gzip { "jsonl.gz" } else { "jsonl" };
-        let name = FileName::new(dir, source_tag, first, extension)?;
-        let file = BufWriter::with_capacity(256 * 1024, File::create(&name.temp)?);
+        let (name, body) = FileName::create(storage, dir, source_tag, first, extension)?;
         let writer = if gzip {
             JsonSink::Gzip(Box::new(flate2::write::GzEncoder::new(
-                file,
+                body,
                 flate2::Compression::default(),
             )))
         } else {
-            JsonSink::Plain(file)
+            JsonSink::Plain(body)
         };
         Ok(JsonFile {
             name,
@@ -230,23 +266,19 @@ impl JsonFile {
         Ok(())
     }
 
-    /// Flush, sync and publish. Returns the bytes of the published file.
-    fn finish(self, source_tag: &str) -> io::Result<Option<u64>> {
-        let (buffered, extension) = match self.writer {
-            JsonSink::Plain(writer) => (writer, "jsonl"),
+    /// Complete and publish. Returns the bytes of the published file.
+    fn finish(self, storage: &Storage, source_tag: &str) -> io::Result<Option<u64>> {
+        let (body, extension) = match self.writer {
+            JsonSink::Plain(body) => (body, "jsonl"),
             JsonSink::Gzip(writer) => (writer.finish()?, "jsonl.gz"),
         };
-        let file = buffered.into_inner().map_err(|err| err.into_error())?;
-        file.sync_all()?;
-        let bytes = file.metadata()?.len();
-        Ok(self.name.publish(source_tag, extension)?.then_some(bytes))
+        self.name.publish(storage, body, source_tag, extension)
     }
 }
 
 struct ParquetFile {
     name: FileName,
-    writer: ArrowWriter<File>,
-    file: File,
+    writer: ArrowWriter<Body>,
     columns: Columns,
     batch_number: u64,
 }
@@ -257,16 +289,16 @@ fn parquet_error(err: parquet::errors::ParquetError) -> io::Error {
 
 impl ParquetFile {
     fn create(
-        dir: PathBuf,
+        storage: &Storage,
+        dir: &str,
         source_tag: &str,
         first: &str,
         options: &FileOptions,
     ) -> io::Result<Self> {
-        let name = FileName::new(dir, source_tag, first, "parquet")?;
-        let file = File::create(&name.temp)?;
+        let (name, body) = FileName::create(storage, dir, source_tag, first, "parquet")?;
         let columns = Columns::new(options.columns.clone());
         let writer = ArrowWriter::try_new(
-            file.try_clone()?,
+            body,
             columns.schema().clone(),
             Some(options.parquet_properties()),
         )
@@ -274,7 +306,6 @@ impl ParquetFile {
         Ok(ParquetFile {
             name,
             writer,
-            file,
             columns,
             batch_number: 0,
         })
@@ -293,13 +324,12 @@ impl ParquetFile {
         (self.writer.bytes_written() + self.writer.in_progress_size()) as u64
     }
 
-    /// Close, sync and publish. Returns the bytes of the published file.
-    fn finish(mut self, source_tag: &str) -> io::Result<Option<u64>> {
+    /// Close and publish. Returns the bytes of the published file.
+    fn finish(mut self, storage: &Storage, source_tag: &str) -> io::Result<Option<u64>> {
         self.flush_rows()?;
-        self.writer.close().map_err(parquet_error)?;
-        self.file.sync_all()?;
-        let bytes = self.file.metadata()?.len();
-        Ok(self.name.publish(source_tag, "parquet")?.then_some(bytes))
+        // Writes the footer and hands back the body.
+        let body = self.writer.into_inner().map_err(parquet_error)?;
+        self.name.publish(storage, body, source_tag, "parquet")
     }
 }
 
@@ -317,31 +347,37 @@ impl DataFile {
         rows >= options.max_rows || bytes >= options.max_bytes
     }
 
-    fn finish(self, source_tag: &str) -> io::Result<Option<u64>> {
+    fn finish(self, storage: &Storage, source_tag: &str) -> io::Result<Option<u64>> {
         match self {
-            DataFile::Json(file) => file.finish(source_tag),
-            DataFile::Parquet(file) => file.finish(source_tag),
+            DataFile::Json(file) => file.finish(storage, source_tag),
+            DataFile::Parquet(file) => file.finish(storage, source_tag),
         }
     }
 }
 
 impl LakeWriter {
-    /// A writer for `table` under `location`, dead letters under
-    /// `dead_letter/<table>`, naming files after `source`.
+    /// A writer for `table` in the `data` storage, dead letters under
+    /// `<table>` in the `errors` storage, naming files after `source`.
     pub fn new(
-        location: &Path,
-        dead_letter: &Path,
+        data: &Storage,
+        errors: &Storage,
         table: &str,
         source: &str,
         options: FileOptions,
     ) -> Self {
+        let json_columns =
+            (options.format == Format::Jsonl && !options.columns.is_empty()).then(|| JsonColumns {
+                columns: Columns::new(options.columns.clone()),
+                batch_number: 0,
+            });
         LakeWriter {
-            table_dir: location.join(table),
-            errors_dir: dead_letter.join(table),
+            data: data.child(table),
+            errors: errors.child(table),
             source_tag: file_tag(source),
             options,
-            data: HashMap::new(),
-            errors: HashMap::new(),
+            open_data: HashMap::new(),
+            open_errors: HashMap::new(),
+            json_columns,
             line: Vec::with_capacity(1024),
             key: String::new(),
             batch_number: 0,
@@ -379,35 +415,48 @@ impl LakeWriter {
                 misfits.push((index, error));
                 continue;
             }
-            let file = match self.data.get_mut(&self.key) {
+            let file = match self.open_data.get_mut(&self.key) {
                 Some(file) => file,
                 None => {
-                    let dir = if self.key.is_empty() {
-                        self.table_dir.clone()
-                    } else {
-                        self.table_dir.join(&self.key)
-                    };
+                    let dir = &self.key;
                     let file = match self.options.format {
                         Format::Jsonl => DataFile::Json(JsonFile::create(
+                            &self.data,
                             dir,
                             &self.source_tag,
                             position,
                             self.options.compression == Compression::Gzip,
                         )?),
                         Format::Parquet => DataFile::Parquet(Box::new(ParquetFile::create(
+                            &self.data,
                             dir,
                             &self.source_tag,
                             position,
                             &self.options,
                         )?)),
                     };
-                    self.data.entry(self.key.clone()).or_insert(file)
+                    self.open_data.entry(self.key.clone()).or_insert(file)
                 }
             };
             match file {
                 DataFile::Json(file) => {
                     self.line.clear();
-                    json.write(&mut self.line, fields);
+                    match &mut self.json_columns {
+                        // Declared columns: only those, converted to their types.
+                        Some(columns) => {
+                            if columns.batch_number != self.batch_number {
+                                columns.columns.begin_batch(arena);
+                                columns.batch_number = self.batch_number;
+                            }
+                            if let Err(error) =
+                                columns.columns.write_json(arena, fields, &mut self.line)
+                            {
+                                misfits.push((index, error));
+                                continue;
+                            }
+                        }
+                        None => json.write(&mut self.line, fields),
+                    }
                     self.line.push(b'\n');
                     file.append(&self.line, position)?;
                 }
@@ -427,8 +476,9 @@ impl LakeWriter {
                 }
             }
             if file.full(&self.options) {
-                let file = self.data.remove(&self.key).expect("present");
-                self.stats.data_file(file.finish(&self.source_tag)?);
+                let file = self.open_data.remove(&self.key).expect("present");
+                self.stats
+                    .data_file(file.finish(&self.data, &self.source_tag)?);
             }
         }
         Ok(misfits)
@@ -526,35 +576,37 @@ impl LakeWriter {
             );
             self.line.push(b'\n');
             let key = format!("dt={}", dt.date_string());
-            let file = match self.errors.get_mut(&key) {
+            let file = match self.open_errors.get_mut(&key) {
                 Some(file) => file,
                 None => {
-                    let file = JsonFile::create(
-                        self.errors_dir.join(&key),
-                        &self.source_tag,
-                        position,
-                        false,
-                    )?;
-                    self.errors.entry(key.clone()).or_insert(file)
+                    let file =
+                        JsonFile::create(&self.errors, &key, &self.source_tag, position, false)?;
+                    self.open_errors.entry(key.clone()).or_insert(file)
                 }
             };
             file.append(&self.line, position)?;
             if file.name.rows >= self.options.max_rows || file.bytes >= self.options.max_bytes {
-                let file = self.errors.remove(&key).expect("present");
-                self.stats.error_file(file.finish(&self.source_tag)?);
+                let file = self.open_errors.remove(&key).expect("present");
+                self.stats
+                    .error_file(file.finish(&self.errors, &self.source_tag)?);
             }
         }
         Ok(())
     }
 
-    /// Complete every open file and say what was written.
+    /// Complete every open file, wait until all are durable, and say what
+    /// was written.
     pub fn finish(mut self) -> io::Result<WriteStats> {
-        for (_, file) in self.data.drain() {
-            self.stats.data_file(file.finish(&self.source_tag)?);
+        for (_, file) in self.open_data.drain() {
+            self.stats
+                .data_file(file.finish(&self.data, &self.source_tag)?);
         }
-        for (_, file) in self.errors.drain() {
-            self.stats.error_file(file.finish(&self.source_tag)?);
+        for (_, file) in self.open_errors.drain() {
+            self.stats
+                .error_file(file.finish(&self.errors, &self.source_tag)?);
         }
+        self.data.finish()?;
+        self.errors.finish()?;
         Ok(self.stats)
     }
 }

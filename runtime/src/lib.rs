@@ -25,6 +25,7 @@ pub mod batch;
 pub mod bench;
 pub mod bindings;
 pub mod columns;
+pub mod compact;
 pub mod config;
 pub mod decode;
 pub mod encode;
@@ -38,6 +39,7 @@ pub mod query;
 pub mod run;
 pub mod source;
 pub mod state;
+pub mod storage;
 
 /// The name the host gives itself as a stage: on records it drops or rejects
 /// before any plugin (blank lines, malformed JSON).

@@ -3,7 +3,9 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+
 use std::process::ExitCode;
+use weir::storage::Location;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -34,10 +36,11 @@ enum Command {
         /// Input file of JSON lines, or `-` for standard input.
         #[arg(long)]
         input: String,
-        /// Lake folder; overrides the pipeline's `output.location`. Dead
-        /// letters go to `<out>/_errors` unless the pipeline names a folder.
+        /// Lake folder or `s3://bucket/prefix`; overrides the pipeline's
+        /// `output.location`. Dead letters go to `<out>/_errors` unless the
+        /// pipeline names their location.
         #[arg(long)]
-        out: Option<PathBuf>,
+        out: Option<String>,
         /// Print the summary as JSON on standard output.
         #[arg(long)]
         json: bool,
@@ -75,12 +78,39 @@ enum Command {
         /// A file holding the SQL statement (such as one of `athena/queries`).
         #[arg(long, conflicts_with = "sql")]
         file: Option<PathBuf>,
-        /// The lake folder.
+        /// The lake: a folder or `s3://bucket/prefix`.
         #[arg(long, default_value = "lake")]
-        lake: PathBuf,
+        lake: String,
         /// How to print the answer.
         #[arg(long, value_enum, default_value = "table")]
         format: weir::query::OutputFormat,
+    },
+    /// Merge each partition's small Parquet files into large ones. Rows are
+    /// counted before and after; a run that stops part way is finished by
+    /// the next.
+    Compact {
+        /// The lake: a folder or `s3://bucket/prefix`.
+        #[arg(long)]
+        lake: String,
+        /// The table (its folder under the lake).
+        #[arg(long)]
+        table: String,
+        /// Only this day's partition (YYYY-MM-DD).
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        date: Option<String>,
+        /// Only partitions from this day on (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// Only partitions up to this day (YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<String>,
+        /// Size the merged files aim for, in MiB; files under half of it
+        /// are merged.
+        #[arg(long, default_value_t = 128)]
+        target_mib: u64,
+        /// Print the report as JSON on standard output.
+        #[arg(long)]
+        json: bool,
     },
     /// Athena: the DDL of the pipeline's tables.
     Athena {
@@ -194,6 +224,43 @@ fn execute(command: Command) -> Result<()> {
             run_pipeline(config, &input.display().to_string(), None)?;
             Ok(())
         }
+        Command::Compact {
+            lake,
+            table,
+            date,
+            from,
+            to,
+            target_mib,
+            json,
+        } => {
+            let days = match (date, from, to) {
+                (Some(date), _, _) => Some((check_day(&date)?, date)),
+                (None, None, None) => None,
+                (None, from, to) => Some((
+                    check_day(from.as_deref().unwrap_or("0000-01-01"))?,
+                    check_day(to.as_deref().unwrap_or("9999-12-31"))?,
+                )),
+            };
+            if target_mib == 0 {
+                bail!("--target-mib must be at least 1");
+            }
+            let location = Location::parse(&lake, std::path::Path::new("."))
+                .map_err(|err| anyhow::anyhow!("--lake: {err}"))?;
+            let storage = weir::storage::Storage::open(&location, &Default::default())
+                .with_context(|| format!("cannot open {location}"))?;
+            let options = weir::compact::CompactOptions {
+                table,
+                days,
+                target_bytes: target_mib * 1024 * 1024,
+            };
+            let report = weir::compact::compact(&storage, &options)?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                eprintln!("{report}");
+            }
+            Ok(())
+        }
         Command::Query {
             sql,
             file,
@@ -210,7 +277,10 @@ fn execute(command: Command) -> Result<()> {
                 .enable_all()
                 .build()
                 .context("cannot start the query runtime")?;
-            let batches = runtime.block_on(weir::query::run_sql(&lake, &sql))?;
+            let lake = Location::parse(&lake, std::path::Path::new("."))
+                .map_err(|err| anyhow::anyhow!("--lake: {err}"))?;
+            let batches =
+                runtime.block_on(weir::query::run_sql(&lake, &Default::default(), &sql))?;
             print!("{}", weir::query::render(&batches, format)?);
             if format == weir::query::OutputFormat::Table {
                 println!();
@@ -250,6 +320,14 @@ fn execute(command: Command) -> Result<()> {
     }
 }
 
+/// A `YYYY-MM-DD` day, checked.
+fn check_day(text: &str) -> Result<String> {
+    match weir_plugin::time::parse_date(text) {
+        Ok(_) if text.len() == 10 => Ok(text.to_string()),
+        _ => bail!("`{text}` is not a day: write YYYY-MM-DD"),
+    }
+}
+
 fn write_events(options: &GenerateOptions, out: Option<&PathBuf>) -> Result<()> {
     let sink: Box<dyn Write> = match out {
         Some(path) => Box::new(
@@ -275,9 +353,11 @@ fn write_events(options: &GenerateOptions, out: Option<&PathBuf>) -> Result<()> 
 fn run_pipeline(
     mut config: weir::config::PipelineConfig,
     input: &str,
-    out: Option<PathBuf>,
+    out: Option<String>,
 ) -> Result<Summary> {
     if let Some(out) = out {
+        let out = Location::parse(&out, std::path::Path::new("."))
+            .map_err(|err| anyhow::anyhow!("--out: {err}"))?;
         if config.dead_letter == config.location.join("_errors") {
             config.dead_letter = out.join("_errors");
         }
@@ -317,8 +397,8 @@ fn run_pipeline(
     eprintln!("{summary}");
     eprintln!(
         "lake: {}  dead letters: {}",
-        config.location.join(&config.table).display(),
-        config.dead_letter.join(&config.table).display()
+        config.location.join(&config.table),
+        config.dead_letter.join(&config.table)
     );
     if !summary.balanced() {
         bail!("events unaccounted for: {summary:?}");

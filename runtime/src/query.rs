@@ -6,12 +6,15 @@
 //! others as text); the dead letters of a table are `<table>_errors`, with
 //! their `dt` partition. So the queries in `athena/` run here unchanged.
 
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::prelude::{JsonReadOptions, ParquetReadOptions, SessionContext};
 use thiserror::Error;
+
+use crate::storage::{Location, S3Options, S3Reader, Storage};
 
 /// Why a query did not run.
 #[derive(Debug, Error)]
@@ -32,8 +35,8 @@ pub enum QueryError {
 pub struct LakeTable {
     /// Its SQL name.
     pub name: String,
-    /// Its folder.
-    pub path: PathBuf,
+    /// Its folder, as DataFusion reads it (a path, or `s3://…/`).
+    pub url: String,
     /// Parquet (or else JSON lines).
     pub parquet: bool,
     /// JSON lines compressed with gzip.
@@ -42,98 +45,53 @@ pub struct LakeTable {
     pub partitions: Vec<String>,
 }
 
-/// The tables of a lake folder.
-pub fn discover(lake: &Path) -> Result<Vec<LakeTable>, QueryError> {
-    let mut tables = Vec::new();
-    for (folder, name) in subfolders(lake)? {
-        if name == "_errors" {
-            for (errors, table) in subfolders(&folder)? {
-                if let Some(found) = describe(&errors, format!("{table}_errors")) {
-                    tables.push(found);
-                }
-            }
-        } else if !name.starts_with(['_', '.'])
-            && let Some(found) = describe(&folder, name)
-        {
-            tables.push(found);
-        }
-    }
-    Ok(tables)
-}
-
-/// The folders directly under `path`, with their names, in name order.
-fn subfolders(path: &Path) -> Result<Vec<(PathBuf, String)>, QueryError> {
-    let entries = std::fs::read_dir(path).map_err(|source| QueryError::Lake {
-        path: path.display().to_string(),
+/// The tables of a lake: every folder holding data files, and under
+/// `_errors/` every table's dead letters. Hidden files and folders (`.`,
+/// `_`) are not data.
+pub fn discover(lake: &Storage) -> Result<Vec<LakeTable>, QueryError> {
+    let objects = lake.list("").map_err(|source| QueryError::Lake {
+        path: lake.location().to_string(),
         source,
     })?;
-    let mut folders: Vec<(PathBuf, String)> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.is_dir())
-        .map(|path| {
-            let name = path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            (path, name)
-        })
-        .collect();
-    folders.sort();
-    Ok(folders)
-}
-
-/// A table's format and partition keys, from its first data file's path.
-fn describe(folder: &Path, name: String) -> Option<LakeTable> {
-    let file = first_file(folder)?;
-    let relative = file.strip_prefix(folder).ok()?;
-    let partitions = relative
-        .parent()
-        .into_iter()
-        .flat_map(|parent| parent.components())
-        .filter_map(|part| {
-            part.as_os_str()
-                .to_str()?
-                .split_once('=')
-                .map(|(key, _)| key.to_string())
-        })
-        .collect();
-    Some(LakeTable {
-        name,
-        path: folder.to_path_buf(),
-        parquet: file.extension().is_some_and(|ext| ext == "parquet"),
-        gzip: file.extension().is_some_and(|ext| ext == "gz"),
-        partitions,
-    })
-}
-
-/// The first published data file under `folder`, depth first, in name order.
-fn first_file(folder: &Path) -> Option<PathBuf> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
-        .ok()?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| {
-            !path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .starts_with('.')
-        })
-        .collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            if let Some(found) = first_file(&entry) {
-                return Some(found);
+    let base = match lake.location() {
+        Location::Local(path) => format!("{}/", path.display()),
+        location => format!("{location}/"),
+    };
+    let mut tables: Vec<LakeTable> = Vec::new();
+    for (key, _) in objects {
+        let parts: Vec<&str> = key.split('/').collect();
+        let (name, folder, rest) = match parts.as_slice() {
+            ["_errors", table, rest @ ..] if !rest.is_empty() => {
+                (format!("{table}_errors"), format!("_errors/{table}"), rest)
             }
-        } else if entry
-            .extension()
-            .is_some_and(|ext| ext == "parquet" || ext == "jsonl" || ext == "gz")
+            [table, rest @ ..] if !rest.is_empty() && !table.starts_with(['_', '.']) => {
+                (table.to_string(), table.to_string(), rest)
+            }
+            _ => continue,
+        };
+        let (file, dirs) = rest.split_last().expect("not empty");
+        let data = [".parquet", ".jsonl", ".jsonl.gz"]
+            .iter()
+            .any(|ext| file.ends_with(ext));
+        if !data
+            || file.starts_with(['.', '_'])
+            || dirs.iter().any(|dir| dir.starts_with(['.', '_']))
+            || tables.last().is_some_and(|last| last.name == name)
         {
-            return Some(entry);
+            continue;
         }
+        tables.push(LakeTable {
+            name,
+            url: format!("{base}{folder}/"),
+            parquet: file.ends_with(".parquet"),
+            gzip: file.ends_with(".gz"),
+            partitions: dirs
+                .iter()
+                .filter_map(|dir| dir.split_once('=').map(|(key, _)| key.to_string()))
+                .collect(),
+        });
     }
-    None
+    Ok(tables)
 }
 
 /// Date keys are integers in Athena's DDL; others are text.
@@ -144,42 +102,56 @@ fn partition_type(key: &str) -> DataType {
     }
 }
 
-/// A session with every table of the lake registered.
-pub async fn session(lake: &Path) -> Result<SessionContext, QueryError> {
+/// A session with every table of the lake (a folder or `s3://…`)
+/// registered.
+pub async fn session(lake: &Location, s3: &S3Options) -> Result<SessionContext, QueryError> {
     let context = SessionContext::new();
-    for table in discover(lake)? {
+    let storage = Storage::open(lake, s3).map_err(|source| QueryError::Lake {
+        path: lake.to_string(),
+        source,
+    })?;
+    if let Storage::S3(store) = &storage {
+        let bucket = url::Url::parse(&format!("s3://{}", store.bucket())).map_err(|err| {
+            QueryError::Lake {
+                path: lake.to_string(),
+                source: std::io::Error::other(err),
+            }
+        })?;
+        context.register_object_store(&bucket, Arc::new(S3Reader::new(store.clone())));
+    }
+    for table in discover(&storage)? {
         let partitions: Vec<(String, DataType)> = table
             .partitions
             .iter()
             .map(|key| (key.clone(), partition_type(key)))
             .collect();
-        let path = format!("{}/", table.path.display());
+        let path = &table.url;
         if table.parquet {
             let options = ParquetReadOptions::default().table_partition_cols(partitions);
-            context
-                .register_parquet(&table.name, &path, options)
-                .await?;
-        } else if table.gzip {
-            // DataFusion reads gzip only with its `compression` feature, which
-            // builds two more C libraries; Athena reads these tables as they are.
-            eprintln!(
-                "warning: table {} is gzip JSON lines, which weir query does not read yet",
-                table.name
-            );
-            continue;
+            context.register_parquet(&table.name, path, options).await?;
         } else {
+            let (extension, compression) = if table.gzip {
+                (".jsonl.gz", FileCompressionType::GZIP)
+            } else {
+                (".jsonl", FileCompressionType::UNCOMPRESSED)
+            };
             let options = JsonReadOptions::default()
-                .file_extension(".jsonl")
+                .file_extension(extension)
+                .file_compression_type(compression)
                 .table_partition_cols(partitions);
-            context.register_json(&table.name, &path, options).await?;
+            context.register_json(&table.name, path, options).await?;
         }
     }
     Ok(context)
 }
 
 /// Run one SQL statement over the lake.
-pub async fn run_sql(lake: &Path, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
-    let context = session(lake).await?;
+pub async fn run_sql(
+    lake: &Location,
+    s3: &S3Options,
+    sql: &str,
+) -> Result<Vec<RecordBatch>, QueryError> {
+    let context = session(lake, s3).await?;
     let frame = context.sql(sql).await?;
     Ok(frame.collect().await?)
 }

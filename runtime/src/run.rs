@@ -1,8 +1,7 @@
 //! `weir run`: a file or standard input through the pipeline into a lake
-//! folder, with a summary that accounts for every record.
+//! (a folder or S3), with a summary that accounts for every record.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
@@ -14,6 +13,7 @@ use crate::lake::{FileOptions, LakeWriter, WriteStats};
 use crate::pipeline::{Pipeline, PluginFailed, PluginStats, Step};
 use crate::plugin::{LoadError, LoadedPlugin};
 use crate::source::LineSource;
+use crate::storage::{Location, Storage};
 
 /// Why a run stopped.
 #[derive(Debug, Error)]
@@ -179,10 +179,10 @@ impl std::fmt::Display for Summary {
 /// Where a run writes.
 #[derive(Clone, Debug)]
 pub struct RunTarget {
-    /// The lake folder.
-    pub location: PathBuf,
-    /// The dead-letter folder.
-    pub dead_letter: PathBuf,
+    /// The lake.
+    pub location: Location,
+    /// The dead-letter zone.
+    pub dead_letter: Location,
 }
 
 /// Run `input` (a path, or `-` for standard input) through the pipeline into
@@ -203,17 +203,21 @@ pub fn run(
         path: input.to_string(),
         source,
     })?;
+    let output_error = |source| RunError::Output {
+        path: target.location.to_string(),
+        source,
+    };
+    let data = Storage::open(&target.location, &config.s3).map_err(output_error)?;
+    let errors = data
+        .sibling(&target.dead_letter, &config.s3)
+        .map_err(output_error)?;
     let mut writer = LakeWriter::new(
-        &target.location,
-        &target.dead_letter,
+        &data,
+        &errors,
         &config.table,
         &source.name,
         FileOptions::of(config),
     );
-    let output_error = |source| RunError::Output {
-        path: target.location.display().to_string(),
-        source,
-    };
     let mut summary = Summary::default();
     let mut batch = Batch::new(&source.name).with_max_record_bytes(config.max_record_bytes);
     loop {

@@ -416,6 +416,22 @@ fn json_lines_can_be_gzipped() {
         }
     }
     assert_eq!(Some(lines), summary["kept"].as_u64());
+    // `weir query` reads the gzip table as it is, partitions included.
+    let output = weir(
+        &[
+            "query",
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT day) AS days FROM ecommerce_events",
+            "--lake",
+            "lake",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{output:?}");
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["n"].as_u64(), Some(lines), "{answer}");
+    assert!(answer["days"].as_u64().unwrap() >= 1, "{answer}");
     // Gzip is for JSON lines only.
     write(
         dir.path(),
@@ -436,4 +452,107 @@ fn json_lines_can_be_gzipped() {
     );
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not apply"));
+}
+
+/// JSON lines with declared columns hold exactly those columns, in order,
+/// converted to their types; a value that does not fit is a reject naming
+/// the column, not a line Athena cannot read.
+#[test]
+fn json_lines_follow_the_declared_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.toml",
+        r#"
+[[plugin]]
+path = "bundled:filter"
+
+[output]
+format = "jsonl"
+table = "t"
+
+[[output.column]]
+name = "user_id"
+type = "string"
+nullable = false
+
+[[output.column]]
+name = "price"
+type = "double"
+
+[[output.column]]
+name = "quantity"
+type = "int64"
+
+[[output.column]]
+name = "timestamp"
+type = "timestamp"
+
+[[output.column]]
+name = "sale_day"
+type = "date"
+"#,
+    );
+    write(
+        dir.path(),
+        "in.jsonl",
+        concat!(
+            r#"{"user_id":"u1","price":10,"quantity":2.0,"timestamp":"2026-02-19T10:15:00+01:00","sale_day":"2026-02-19","extra":true}"#,
+            "\n",
+            r#"{"user_id":"u2","timestamp":"2026-02-19T23:00:00Z"}"#,
+            "\n",
+            r#"{"user_id":"u3","price":"cheap","timestamp":"2026-02-19T23:00:00Z"}"#,
+            "\n",
+            r#"{"price":1.5,"timestamp":"2026-02-19T23:00:00Z"}"#,
+            "\n",
+        ),
+    );
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "p.toml",
+            "--input",
+            "in.jsonl",
+            "--out",
+            "lake",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{output:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (summary["kept"].as_u64(), summary["rejected"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let lines: Vec<String> = jsonl_lines(&dir.path().join("lake/t"))
+        .into_iter()
+        .map(|line| String::from_utf8(line).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            r#"{"user_id":"u1","price":10.0,"quantity":2,"timestamp":"2026-02-19T09:15:00.000000Z","sale_day":"2026-02-19"}"#,
+            r#"{"user_id":"u2","price":null,"quantity":null,"timestamp":"2026-02-19T23:00:00.000000Z","sale_day":null}"#,
+        ]
+    );
+    let errors: Vec<serde_json::Value> = jsonl_lines(&dir.path().join("lake/_errors/t"))
+        .iter()
+        .map(|line| serde_json::from_slice(line).unwrap())
+        .collect();
+    let mut codes: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["code"].as_str().unwrap().to_string(),
+                e["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    codes.sort();
+    assert_eq!(codes[0].0, "bad-column");
+    assert!(codes[0].1.contains("`price`"), "{codes:?}");
+    assert_eq!(codes[1].0, "missing-column");
+    assert!(codes[1].1.contains("`user_id`"), "{codes:?}");
 }

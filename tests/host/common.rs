@@ -118,7 +118,8 @@ pub fn example_pipeline_jsonl() -> String {
         .replace("compression = \"snappy\"", "compression = \"none\"")
 }
 
-/// A Python with the independent readers (pyarrow, DuckDB) installed: a
+/// A Python with the independent readers (pyarrow, DuckDB) and the S3
+/// server and client (moto, boto3) installed: a
 /// virtual environment under the target directory, made on first use from
 /// `tests/python/requirements.txt`. Panics, with the command to run by hand,
 /// when it cannot be made.
@@ -129,7 +130,7 @@ pub fn python() -> &'static Path {
         let python = venv.join("bin/python");
         let ready = || {
             Command::new(&python)
-                .args(["-c", "import pyarrow, duckdb"])
+                .args(["-c", "import pyarrow, duckdb, moto, boto3"])
                 .output()
                 .is_ok_and(|output| output.status.success())
         };
@@ -149,7 +150,7 @@ pub fn python() -> &'static Path {
                     .is_ok_and(|status| status.success());
             assert!(
                 made && ready(),
-                "the independent readers need Python 3 with venv and pip; by hand: \
+                "the independent readers and moto need Python 3 with venv and pip; by hand: \
                  python3 -m venv {0} && {0}/bin/pip install -r {requirements}",
                 venv.display()
             );

@@ -4,7 +4,9 @@
 mod athena;
 mod cli;
 mod common;
+mod compact;
 mod contract;
 mod misbehaving;
 mod nothing_lost;
 mod readers;
+mod s3;

@@ -1,0 +1,496 @@
+//! The lake on S3, or any server that speaks its protocol, through the AWS
+//! SDK: the standard credential chain, the SDK's retries with exponential
+//! backoff, and multipart uploads past the part size.
+//!
+//! The SDK is async and the pipeline is not, so the store owns a small tokio
+//! runtime: uploads are spawned on it and the pipeline only waits when too
+//! many are under way, or at the end.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::Region;
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::Deserialize;
+
+use super::{InFlight, Location, join_key};
+
+/// The `[s3]` table of a pipeline file: how Weir talks to S3. Credentials
+/// and, by default, the region and endpoint come from the standard AWS
+/// chain (environment, profiles, SSO, container and instance roles).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Options {
+    /// An S3-compatible server to use instead of AWS (MinIO, moto, …).
+    /// `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL` are honoured too.
+    pub endpoint_url: Option<String>,
+    /// The region; default from the chain, else `us-east-1`.
+    pub region: Option<String>,
+    /// Address buckets as `host/bucket` rather than `bucket.host`. Default:
+    /// on when an endpoint override is in effect, off for AWS.
+    pub force_path_style: Option<bool>,
+    /// Objects larger than this go up by multipart upload, in parts of this
+    /// size. Default 8 MiB; at least 5 MiB, S3's smallest part.
+    pub part_size_mib: u64,
+    /// Attempts per request (the first try included) before a write is an
+    /// error. Default 5.
+    pub max_attempts: u32,
+    /// Objects uploaded at once while the pipeline goes on. Default 4.
+    pub concurrency: usize,
+}
+
+impl Default for S3Options {
+    fn default() -> Self {
+        S3Options {
+            endpoint_url: None,
+            region: None,
+            force_path_style: None,
+            part_size_mib: 8,
+            max_attempts: 5,
+            concurrency: 4,
+        }
+    }
+}
+
+impl S3Options {
+    /// Check the values; the message names the key at fault.
+    pub fn check(&self) -> Result<(), String> {
+        if !(5..=5 * 1024).contains(&self.part_size_mib) {
+            return Err("s3.part_size_mib must be between 5 and 5120".into());
+        }
+        if !(1..=20).contains(&self.max_attempts) {
+            return Err("s3.max_attempts must be between 1 and 20".into());
+        }
+        if !(1..=64).contains(&self.concurrency) {
+            return Err("s3.concurrency must be between 1 and 64".into());
+        }
+        if let Some(url) = &self.endpoint_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!(
+                "s3.endpoint_url `{url}` must begin with http:// or https://"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A tokio runtime that may be dropped anywhere, even inside another
+/// runtime (a Lambda handler's): it is shut down without blocking.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// What every view of one connection shares.
+struct Shared {
+    runtime: Runtime,
+    client: Client,
+    uploads: InFlight,
+    part_size: usize,
+    concurrency: usize,
+}
+
+impl Shared {
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime.0.as_ref().expect("present until dropped")
+    }
+}
+
+/// A bucket and prefix, with a client.
+pub struct S3Store {
+    shared: Arc<Shared>,
+    bucket: String,
+    prefix: String,
+}
+
+impl S3Store {
+    /// A client for `bucket`, keys under `prefix`. Nothing is sent yet:
+    /// missing credentials show at the first request.
+    pub fn connect(bucket: &str, prefix: &str, options: &S3Options) -> io::Result<S3Store> {
+        options.check().map_err(io::Error::other)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("weir-s3")
+            .enable_all()
+            .build()?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = block_on(&runtime, loader.load())?;
+        let endpoint_overridden = options.endpoint_url.is_some()
+            || ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+                .iter()
+                .any(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()));
+        let mut config = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(options.force_path_style.unwrap_or(endpoint_overridden))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(options.max_attempts)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(10)),
+            );
+        if sdk.region().is_none() {
+            config = config.region(Region::from_static("us-east-1"));
+        }
+        Ok(S3Store {
+            shared: Arc::new(Shared {
+                runtime: Runtime(Some(runtime)),
+                client: Client::from_conf(config.build()),
+                uploads: InFlight::default(),
+                part_size: options.part_size_mib as usize * 1024 * 1024,
+                concurrency: options.concurrency,
+            }),
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// The store rooted at `name` under this one's prefix.
+    pub fn child(&self, name: &str) -> S3Store {
+        self.elsewhere(&self.bucket, &join_key(&self.prefix, name))
+    }
+
+    /// The same client for another bucket and prefix.
+    pub fn elsewhere(&self, bucket: &str, prefix: &str) -> S3Store {
+        S3Store {
+            shared: self.shared.clone(),
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        }
+    }
+
+    /// Where this store is.
+    pub fn location(&self) -> Location {
+        Location::S3 {
+            bucket: self.bucket.clone(),
+            prefix: self.prefix.clone(),
+        }
+    }
+
+    /// The client, for callers that talk to S3 directly.
+    pub fn client(&self) -> &Client {
+        &self.shared.client
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Run a future on the store's runtime, from async code on any runtime.
+    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.runtime().spawn(future)
+    }
+
+    /// Run a future on the store's runtime and wait for it.
+    pub fn block<F>(&self, future: F) -> io::Result<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        block_on(self.shared.runtime(), future)
+    }
+
+    /// Start uploading `body` as `key` (relative to the prefix). Waits while
+    /// `concurrency` uploads are under way; fails at once when an earlier
+    /// upload has failed.
+    pub fn upload(&self, key: &str, body: Vec<u8>, content_type: &str) -> io::Result<()> {
+        let shared = self.shared.clone();
+        shared.uploads.begin(shared.concurrency)?;
+        let bucket = self.bucket.clone();
+        let key = join_key(&self.prefix, key);
+        let content_type = content_type.to_string();
+        let task = shared.clone();
+        shared.runtime().spawn(async move {
+            let result = put(
+                &task.client,
+                &bucket,
+                &key,
+                Bytes::from(body),
+                &content_type,
+                task.part_size,
+            )
+            .await;
+            task.uploads.end(
+                result
+                    .err()
+                    .map(|err| format!("s3://{bucket}/{key}: {err}")),
+            );
+        });
+        Ok(())
+    }
+
+    /// Wait for every upload started; an error names each object that could
+    /// not be written.
+    pub fn wait_all(&self) -> io::Result<()> {
+        let failures = self.shared.uploads.wait_idle();
+        match failures.len() {
+            0 => Ok(()),
+            1 => Err(io::Error::other(format!("could not write {}", failures[0]))),
+            n => Err(io::Error::other(format!(
+                "could not write {n} objects; the first: {}",
+                failures[0]
+            ))),
+        }
+    }
+}
+
+impl S3Store {
+    /// Every object under `dir` (relative to the prefix), with its key
+    /// relative to the prefix and its size, in key order.
+    pub fn list(&self, dir: &str) -> io::Result<Vec<(String, u64)>> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let root = self.prefix.clone();
+        let prefix = match join_key(&self.prefix, dir) {
+            key if key.is_empty() => key,
+            key => key + "/",
+        };
+        self.block(async move {
+            let mut pages = client
+                .list_objects_v2()
+                .bucket(&bucket)
+                .prefix(&prefix)
+                .into_paginator()
+                .send();
+            let mut objects = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|err| {
+                    io::Error::other(format!(
+                        "cannot list s3://{bucket}/{prefix}: {}",
+                        describe(err)
+                    ))
+                })?;
+                for object in page.contents() {
+                    let key = object.key().unwrap_or_default();
+                    let relative = key
+                        .strip_prefix(root.as_str())
+                        .unwrap_or(key)
+                        .trim_start_matches('/');
+                    objects.push((
+                        relative.to_string(),
+                        object.size().unwrap_or(0).max(0) as u64,
+                    ));
+                }
+            }
+            Ok(objects)
+        })?
+    }
+
+    /// The bytes of object `key` (relative to the prefix).
+    pub fn read(&self, key: &str) -> io::Result<Vec<u8>> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let key = join_key(&self.prefix, key);
+        self.block(async move {
+            let fail =
+                |err: String| io::Error::other(format!("cannot read s3://{bucket}/{key}: {err}"));
+            let object = client
+                .get_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|err| fail(describe(err)))?;
+            let bytes = object
+                .body
+                .collect()
+                .await
+                .map_err(|err| fail(err.to_string()))?;
+            Ok(bytes.to_vec())
+        })?
+    }
+
+    /// Remove object `key` (relative to the prefix); a missing one is fine.
+    pub fn delete(&self, key: &str) -> io::Result<()> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let key = join_key(&self.prefix, key);
+        self.block(async move {
+            client
+                .delete_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|err| {
+                    io::Error::other(format!(
+                        "cannot delete s3://{bucket}/{key}: {}",
+                        describe(err)
+                    ))
+                })
+        })?
+    }
+
+    /// Write object `key` (relative to the prefix) and wait until it is
+    /// durable.
+    pub fn write_now(&self, key: &str, body: Vec<u8>, content_type: &str) -> io::Result<()> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let key = join_key(&self.prefix, key);
+        let content_type = content_type.to_string();
+        let part_size = self.shared.part_size;
+        self.block(async move {
+            put(
+                &client,
+                &bucket,
+                &key,
+                Bytes::from(body),
+                &content_type,
+                part_size,
+            )
+            .await
+            .map_err(|err| io::Error::other(format!("could not write s3://{bucket}/{key}: {err}")))
+        })?
+    }
+}
+
+/// Spawn `future` on `runtime` and wait for its output on this thread (which
+/// must not be one of the runtime's own).
+fn block_on<F>(runtime: &tokio::runtime::Runtime, future: F) -> io::Result<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    runtime.spawn(async move {
+        let _ = sender.send(future.await);
+    });
+    receiver
+        .recv()
+        .map_err(|_| io::Error::other("the S3 client's runtime stopped"))
+}
+
+/// An SDK error with its whole chain of causes, on one line.
+pub(super) fn describe<E: std::error::Error>(err: E) -> String {
+    DisplayErrorContext(err).to_string().replace('\n', " ")
+}
+
+/// Write one object: a single PUT up to the part size, a multipart upload
+/// past it (aborted if any part fails, so no parts are left billed).
+async fn put(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    body: Bytes,
+    content_type: &str,
+    part_size: usize,
+) -> Result<(), String> {
+    if body.len() <= part_size {
+        client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(describe)?;
+        return Ok(());
+    }
+    let created = client
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .content_type(content_type)
+        .send()
+        .await
+        .map_err(describe)?;
+    let upload_id = created
+        .upload_id()
+        .ok_or("the server gave no multipart upload id")?
+        .to_string();
+    let parts = upload_parts(client, bucket, key, &upload_id, body, part_size).await;
+    let completed = match parts {
+        Ok(parts) => client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(describe),
+        Err(err) => Err(err),
+    };
+    if completed.is_err() {
+        // Best effort: a lifecycle rule cleans up what this cannot.
+        let _ = client
+            .abort_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .send()
+            .await;
+    }
+    completed
+}
+
+/// Upload `body` in parts, a few at once; the completed parts in order.
+async fn upload_parts(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    body: Bytes,
+    part_size: usize,
+) -> Result<Vec<CompletedPart>, String> {
+    let count = body.len().div_ceil(part_size);
+    let mut parts: Vec<CompletedPart> = futures::stream::iter(0..count)
+        .map(|index| {
+            let chunk = body.slice(index * part_size..((index + 1) * part_size).min(body.len()));
+            let number = index as i32 + 1;
+            async move {
+                let uploaded = client
+                    .upload_part()
+                    .bucket(bucket)
+                    .key(key)
+                    .upload_id(upload_id)
+                    .part_number(number)
+                    .body(ByteStream::from(chunk))
+                    .send()
+                    .await
+                    .map_err(|err| format!("part {number}: {}", describe(err)))?;
+                Ok::<_, String>(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(uploaded.e_tag().map(str::to_string))
+                        .build(),
+                )
+            }
+        })
+        .buffer_unordered(4)
+        .try_collect()
+        .await?;
+    parts.sort_by_key(|part| part.part_number());
+    Ok(parts)
+}
