@@ -217,3 +217,75 @@ fn the_seed_queries_answer_what_the_events_say() {
         }
     }
 }
+
+/// The JSON table's DDL is committed too, and its columns are exactly the
+/// keys of every line a JSON-lines run of the pipeline writes, in order, so
+/// Athena's JSON SerDe reads each of them.
+#[test]
+fn committed_json_ddl_matches_the_json_lines() {
+    let args = [
+        "athena",
+        "ddl",
+        "--pipeline",
+        "examples/clickstream.toml",
+        "--format",
+        "jsonl",
+        "--table",
+        "ecommerce_events_json",
+        "--location",
+        "s3://your-lake-bucket/json",
+    ];
+    let output = weir(&args, Path::new(WORKSPACE));
+    assert!(output.status.success(), "{output:?}");
+    let generated = String::from_utf8(output.stdout).unwrap();
+    let committed =
+        std::fs::read_to_string(Path::new(WORKSPACE).join("athena/ddl_json.sql")).unwrap();
+    assert_eq!(
+        generated,
+        committed,
+        "athena/ddl_json.sql is stale: regenerate it with `weir {} > athena/ddl_json.sql`",
+        args.join(" ")
+    );
+    assert!(committed.contains("org.openx.data.jsonserde.JsonSerDe"));
+    // The column names of the events table, in order.
+    let body = committed
+        .split_once("CREATE EXTERNAL TABLE IF NOT EXISTS `ecommerce_events_json` (")
+        .unwrap()
+        .1
+        .split_once("\n)")
+        .unwrap()
+        .0;
+    let columns: Vec<String> = body
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix('`')?.split_once('`'))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    assert_eq!(columns.len(), 12, "{columns:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    parquet_and_jsonl_lakes(dir.path(), 2_000, 0.05);
+    let lines = jsonl_lines(&dir.path().join("jsonl/ecommerce_events"));
+    assert!(lines.len() > 1000);
+    for line in lines {
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&line).unwrap();
+        let mut keys: Vec<&String> = object.keys().collect();
+        let mut want: Vec<&String> = columns.iter().collect();
+        keys.sort();
+        want.sort();
+        assert_eq!(keys, want);
+        // In the table's order.
+        let text = String::from_utf8(line.clone()).unwrap();
+        let at: Vec<usize> = columns
+            .iter()
+            .map(|name| text.find(&format!("\"{name}\":")).unwrap())
+            .collect();
+        assert!(at.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
+        let time = object["timestamp"].as_str().unwrap();
+        // The SerDe's first format: yyyy-MM-dd'T'HH:mm:ss.SSSZZ.
+        assert!(
+            time.len() == 27 && time.ends_with('Z') && &time[19..20] == ".",
+            "{time}"
+        );
+    }
+}

@@ -59,12 +59,7 @@ pub fn reasons(batch: &Batch) -> Vec<String> {
 
 /// Run the `weir` binary.
 pub fn weir(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run weir")
+    weir_command(dir).args(args).output().expect("run weir")
 }
 
 /// Every line of every file under `dir` whose name ends with `.jsonl`.
@@ -164,6 +159,22 @@ pub fn python() -> &'static Path {
 /// `dir/parquet` and, as JSON lines, into `dir/jsonl`. Returns the kept count,
 /// the same for both.
 pub fn parquet_and_jsonl_lakes(dir: &Path, events: u64, bad_fraction: f64) -> u64 {
+    generate(dir, events, bad_fraction);
+    std::fs::write(
+        dir.join("parquet.toml"),
+        include_str!("../../examples/clickstream.toml"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("jsonl.toml"), example_pipeline_jsonl()).unwrap();
+    let parquet = run_json(weir_command(dir), "parquet.toml", "parquet");
+    let jsonl = run_json(weir_command(dir), "jsonl.toml", "jsonl");
+    assert_eq!(parquet["kept"], jsonl["kept"]);
+    parquet["kept"].as_u64().unwrap()
+}
+
+/// `weir gen` of `events` events (a share `bad_fraction` bad) into
+/// `dir/events.jsonl`.
+pub fn generate(dir: &Path, events: u64, bad_fraction: f64) {
     let generated = weir(
         &[
             "gen",
@@ -181,35 +192,54 @@ pub fn parquet_and_jsonl_lakes(dir: &Path, events: u64, bad_fraction: f64) -> u6
         "{}",
         String::from_utf8_lossy(&generated.stderr)
     );
-    std::fs::write(
-        dir.join("parquet.toml"),
-        include_str!("../../examples/clickstream.toml"),
-    )
-    .unwrap();
-    std::fs::write(dir.join("jsonl.toml"), example_pipeline_jsonl()).unwrap();
-    let mut kept = Vec::new();
-    for (pipeline, out) in [("parquet.toml", "parquet"), ("jsonl.toml", "jsonl")] {
-        let output = weir(
-            &[
-                "run",
-                "--pipeline",
-                pipeline,
-                "--input",
-                "events.jsonl",
-                "--out",
-                out,
-                "--json",
-            ],
-            dir,
-        );
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        kept.push(summary["kept"].as_u64().unwrap());
+}
+
+/// The `weir` binary, to run in `dir`.
+pub fn weir_command(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weir"));
+    command.current_dir(dir).env("NO_COLOR", "1");
+    command
+}
+
+/// `weir run` of `events.jsonl` through `pipeline` into `out` (a folder or
+/// `s3://…`) with `command`; panics with weir's error unless it succeeds.
+/// Returns the summary.
+pub fn run_json(mut command: Command, pipeline: &str, out: &str) -> serde_json::Value {
+    let output = command
+        .args([
+            "run",
+            "--pipeline",
+            pipeline,
+            "--input",
+            "events.jsonl",
+            "--out",
+            out,
+            "--json",
+        ])
+        .output()
+        .expect("run weir");
+    assert!(
+        output.status.success(),
+        "weir run into {out} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("summary JSON")
+}
+
+/// Every file under `dir`, as relative path → bytes.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().display().to_string();
+                out.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
     }
-    assert_eq!(kept[0], kept[1]);
-    kept[0]
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
 }

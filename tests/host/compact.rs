@@ -45,35 +45,13 @@ pub fn files_per_partition(table: &Path) -> std::collections::BTreeMap<String, u
 /// A lake of many small files: the example pipeline, files rolled every
 /// 300 rows.
 pub fn small_files_lake(dir: &Path, events: u64) {
-    let generated = weir(
-        &[
-            "gen",
-            "--events",
-            &events.to_string(),
-            "--out",
-            "events.jsonl",
-        ],
-        dir,
-    );
-    assert!(generated.status.success(), "{generated:?}");
+    crate::common::generate(dir, events, 0.0);
     let pipeline = include_str!("../../examples/clickstream.toml").replace(
         "table = \"ecommerce_events\"",
         "table = \"ecommerce_events\"\nmax_rows_per_file = 300",
     );
     std::fs::write(dir.join("pipeline.toml"), pipeline).unwrap();
-    let run = weir(
-        &[
-            "run",
-            "--pipeline",
-            "pipeline.toml",
-            "--input",
-            "events.jsonl",
-            "--out",
-            "lake",
-        ],
-        dir,
-    );
-    assert!(run.status.success(), "{run:?}");
+    crate::common::run_json(crate::common::weir_command(dir), "pipeline.toml", "lake");
 }
 
 /// Every file under `dir`, recursively (none when it does not exist).

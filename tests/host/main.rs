@@ -8,5 +8,6 @@ mod compact;
 mod contract;
 mod misbehaving;
 mod nothing_lost;
+mod python_plugin;
 mod readers;
 mod s3;

@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::common::{python, weir};
+use crate::common::{generate, python, run_json, tree, weir_command};
 
 /// The endpoint of a moto server shared by the tests of this binary; started
 /// on first use, gone when the binary exits. Panics when it cannot start.
@@ -80,16 +80,14 @@ fn bucket(name: &str) -> String {
     name.to_string()
 }
 
-/// Run `weir` with credentials for the server at `endpoint` and nothing from
-/// this machine's own AWS setup.
-fn weir_s3(args: &[&str], dir: &Path, endpoint: &str) -> Output {
+/// `weir`, to run in `dir` with credentials for the server at `endpoint` and
+/// nothing from this machine's own AWS setup.
+fn s3_command(dir: &Path, endpoint: &str) -> Command {
     for empty in ["no-aws-config", "no-aws-credentials"] {
         std::fs::write(dir.join(empty), "").unwrap();
     }
-    Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
+    let mut command = weir_command(dir);
+    command
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
@@ -102,43 +100,16 @@ fn weir_s3(args: &[&str], dir: &Path, endpoint: &str) -> Output {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ENDPOINT_URL_S3")
+        .env_remove("AWS_ENDPOINT_URL_S3");
+    command
+}
+
+/// Run `weir` with [`s3_command`].
+fn weir_s3(args: &[&str], dir: &Path, endpoint: &str) -> Output {
+    s3_command(dir, endpoint)
+        .args(args)
         .output()
         .expect("run weir")
-}
-
-/// Every file under `dir`, as relative path → bytes.
-fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().display().to_string();
-                out.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = std::collections::BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-fn generate(dir: &Path, events: u64, bad_fraction: f64) {
-    let output = weir(
-        &[
-            "gen",
-            "--events",
-            &events.to_string(),
-            "--bad-fraction",
-            &bad_fraction.to_string(),
-            "--out",
-            "events.jsonl",
-        ],
-        dir,
-    );
-    assert!(output.status.success(), "{output:?}");
 }
 
 fn write_pipeline(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -170,36 +141,11 @@ fn s3_lake_equals_the_local_lake() {
         include_str!("../../examples/clickstream.toml"),
     );
     let pipeline = pipeline.to_str().unwrap();
-    let local = ok(&weir(
-        &[
-            "run",
-            "--pipeline",
-            pipeline,
-            "--input",
-            "events.jsonl",
-            "--out",
-            "local",
-            "--json",
-        ],
-        dir,
-    ));
+    let local = run_json(weir_command(dir), pipeline, "local");
     let bucket = bucket("same-as-local");
     let out = format!("s3://{bucket}/lake");
     for _ in 0..2 {
-        let remote = ok(&weir_s3(
-            &[
-                "run",
-                "--pipeline",
-                pipeline,
-                "--input",
-                "events.jsonl",
-                "--out",
-                &out,
-                "--json",
-            ],
-            dir,
-            moto(),
-        ));
+        let remote = run_json(s3_command(dir, moto()), pipeline, &out);
         for key in [
             "read",
             "kept",
@@ -307,34 +253,9 @@ fn large_objects_go_up_in_parts() {
     assert!(!text.contains("partition-by-date"), "{text}");
     let pipeline = write_pipeline(dir, "pipeline.toml", &text);
     let pipeline = pipeline.to_str().unwrap();
-    let local = ok(&weir(
-        &[
-            "run",
-            "--pipeline",
-            pipeline,
-            "--input",
-            "events.jsonl",
-            "--out",
-            "local",
-            "--json",
-        ],
-        dir,
-    ));
+    let local = run_json(weir_command(dir), pipeline, "local");
     let bucket = bucket("multipart");
-    ok(&weir_s3(
-        &[
-            "run",
-            "--pipeline",
-            pipeline,
-            "--input",
-            "events.jsonl",
-            "--out",
-            &format!("s3://{bucket}"),
-            "--json",
-        ],
-        dir,
-        moto(),
-    ));
+    run_json(s3_command(dir, moto()), pipeline, &format!("s3://{bucket}"));
     let listed: Vec<serde_json::Value> = serde_json::from_str(&boto(
         moto(),
         &[
@@ -432,35 +353,14 @@ fn transient_failures_are_retried() {
         include_str!("../../examples/clickstream.toml"),
     );
     let pipeline = pipeline.to_str().unwrap();
-    ok(&weir(
-        &[
-            "run",
-            "--pipeline",
-            pipeline,
-            "--input",
-            "events.jsonl",
-            "--out",
-            "local",
-            "--json",
-        ],
-        dir,
-    ));
+    run_json(weir_command(dir), pipeline, "local");
     let bucket = bucket("flaky");
     let (endpoint, refused) = flaky_proxy(moto(), 3);
-    ok(&weir_s3(
-        &[
-            "run",
-            "--pipeline",
-            pipeline,
-            "--input",
-            "events.jsonl",
-            "--out",
-            &format!("s3://{bucket}/lake"),
-            "--json",
-        ],
-        dir,
-        &endpoint,
-    ));
+    run_json(
+        s3_command(dir, &endpoint),
+        pipeline,
+        &format!("s3://{bucket}/lake"),
+    );
     assert_eq!(
         refused.load(Ordering::SeqCst),
         3,
@@ -550,20 +450,7 @@ fn compaction_on_s3_matches_the_folder() {
     crate::compact::small_files_lake(dir, 5_000);
     let bucket = bucket("compaction");
     let out = format!("s3://{bucket}/lake");
-    ok(&weir_s3(
-        &[
-            "run",
-            "--pipeline",
-            "pipeline.toml",
-            "--input",
-            "events.jsonl",
-            "--out",
-            &out,
-            "--json",
-        ],
-        dir,
-        moto(),
-    ));
+    run_json(s3_command(dir, moto()), "pipeline.toml", &out);
     let mut reports = Vec::new();
     for lake in ["lake", out.as_str()] {
         let output = weir_s3(
