@@ -111,11 +111,21 @@ impl FileOptions {
             }
             Compression::None | Compression::Gzip => ParquetCompression::UNCOMPRESSED,
         };
-        WriterProperties::builder()
+        let mut builder = WriterProperties::builder()
             .set_compression(compression)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .set_created_by(format!("weir {}", env!("CARGO_PKG_VERSION")))
-            .build()
+            .set_created_by(format!("weir {}", env!("CARGO_PKG_VERSION")));
+        // Event times are nearly all distinct: a dictionary of them costs a
+        // hash per value and is dropped for plain encoding once it fills.
+        for column in self.columns.iter() {
+            if column.kind == crate::columns::ColumnType::Timestamp {
+                builder = builder.set_column_dictionary_enabled(
+                    parquet::schema::types::ColumnPath::from(column.name.as_str()),
+                    false,
+                );
+            }
+        }
+        builder.build()
     }
 }
 
