@@ -112,6 +112,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Plugins: what a component file is and asks for.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
     /// Athena: the DDL of the pipeline's tables.
     Athena {
         #[command(subcommand)]
@@ -129,6 +134,20 @@ enum Command {
         /// Timed rounds per variant (the fastest counts).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Name, version, contract version, imports, size and sha256 of a
+    /// plugin component, without configuring or running it. A component
+    /// built against another contract version is refused, saying so.
+    Inspect {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// Print as JSON on standard output.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -236,6 +255,25 @@ fn execute(command: Command) -> Result<()> {
                 "examples/clickstream.toml",
             )?;
             run_pipeline(config, &input.display().to_string(), None)?;
+            Ok(())
+        }
+        Command::Plugin {
+            command: PluginCommand::Inspect { file, json },
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+            let info = weir::plugin::inspect(&engine, &file.display().to_string(), &bytes)?;
+            if json {
+                println!("{}", serde_json::to_string(&info)?);
+                return Ok(());
+            }
+            println!("plugin    {} {}", info.name, info.version);
+            println!("contract  weir:plugin@{}", info.contract);
+            println!("size      {} bytes", info.size);
+            println!("sha256    {}", info.sha256);
+            println!("exports   {}", info.exports.join(", "));
+            println!("imports   {}", info.imports.join("\n          "));
             Ok(())
         }
         Command::Compact {

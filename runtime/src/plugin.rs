@@ -47,6 +47,14 @@ pub enum LoadError {
         expected: String,
         actual: String,
     },
+    #[error(
+        "plugin {source_name}: built against contract weir:plugin@{found}, and this host speaks weir:plugin@{expected}: rebuild it with the weir-plugin SDK for {expected}"
+    )]
+    Contract {
+        source_name: String,
+        found: String,
+        expected: &'static str,
+    },
     #[error("plugin {source_name}: not a Weir plugin component: {message}")]
     Invalid {
         source_name: String,
@@ -68,6 +76,122 @@ pub enum LoadError {
 /// The first line of an error chain and its causes, for one-line messages.
 fn one_line(err: &wasmtime::Error) -> String {
     format!("{err:#}").replace('\n', " ")
+}
+
+/// The contract version a component exports `weir:plugin/transform` at,
+/// if it exports it at all.
+pub fn contract_of(component: &Component, engine: &wasmtime::Engine) -> Option<String> {
+    component
+        .component_type()
+        .exports(engine)
+        .find_map(|(name, _)| {
+            name.strip_prefix("weir:plugin/transform@")
+                .map(str::to_string)
+        })
+}
+
+/// Compile a component, check it speaks this host's contract, and link it.
+fn prepare(
+    engine: &PluginEngine,
+    source_name: &str,
+    bytes: &[u8],
+) -> Result<(Component, PluginPre<PluginState>), LoadError> {
+    let invalid = |err: wasmtime::Error| LoadError::Invalid {
+        source_name: source_name.to_string(),
+        message: one_line(&err),
+    };
+    let component = Component::new(engine.engine(), bytes).map_err(invalid)?;
+    match contract_of(&component, engine.engine()) {
+        Some(found) if found == crate::CONTRACT_VERSION => {}
+        Some(found) => {
+            return Err(LoadError::Contract {
+                source_name: source_name.to_string(),
+                found,
+                expected: crate::CONTRACT_VERSION,
+            });
+        }
+        None => {
+            return Err(LoadError::Invalid {
+                source_name: source_name.to_string(),
+                message: "it exports no weir:plugin/transform interface".into(),
+            });
+        }
+    }
+    let mut linker: Linker<PluginState> = Linker::new(engine.engine());
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(invalid)?;
+    PluginBindings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(invalid)?;
+    let instance_pre = linker.instantiate_pre(&component).map_err(invalid)?;
+    let pre = PluginPre::new(instance_pre).map_err(|err| LoadError::Invalid {
+        source_name: source_name.to_string(),
+        message: format!(
+            "{} (is it built against weir:plugin@{}?)",
+            one_line(&err),
+            crate::CONTRACT_VERSION
+        ),
+    })?;
+    Ok((component, pre))
+}
+
+/// What `weir plugin inspect` tells of a component file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PluginInfo {
+    /// The plugin's name, from `describe`.
+    pub name: String,
+    /// The plugin's version, from `describe`.
+    pub version: String,
+    /// The contract version it was built against.
+    pub contract: String,
+    /// Everything it imports: `weir:plugin/log` and the WASI interfaces its
+    /// language's standard library asks for (the host grants them nothing).
+    pub imports: Vec<String>,
+    /// Everything it exports.
+    pub exports: Vec<String>,
+    /// Bytes of the file.
+    pub size: u64,
+    /// sha256 of the file, hex: the value for `sha256 =` in a pipeline file.
+    pub sha256: String,
+}
+
+/// Inspect a component without configuring it: its contract, imports and
+/// exports, and (when it speaks this host's contract) its name and version
+/// from `describe`. A component of another contract is an error saying so.
+pub fn inspect(
+    engine: &PluginEngine,
+    source_name: &str,
+    bytes: &[u8],
+) -> Result<PluginInfo, LoadError> {
+    let (component, pre) = prepare(engine, source_name, bytes)?;
+    let kind = component.component_type();
+    let imports = kind
+        .imports(engine.engine())
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let exports = kind
+        .exports(engine.engine())
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let limits = Limits::default();
+    let mut store = new_store(engine.engine(), source_name, &limits);
+    let failed = |err: wasmtime::Error, store: &Store<PluginState>| LoadError::Failed {
+        source_name: source_name.to_string(),
+        message: describe_failure(&err, store.data(), &limits),
+    };
+    let bindings = pre
+        .instantiate(&mut store)
+        .map_err(|err| failed(err, &store))?;
+    let description = bindings
+        .weir_plugin_transform()
+        .call_describe(&mut store)
+        .map_err(|err| failed(err, &store))?;
+    Ok(PluginInfo {
+        name: description.name,
+        version: description.version,
+        contract: crate::CONTRACT_VERSION.to_string(),
+        imports,
+        exports,
+        size: bytes.len() as u64,
+        sha256: hex::encode(Sha256::digest(bytes)),
+    })
 }
 
 /// A plugin ready to instantiate: compiled once, pre-linked, configured.
@@ -143,24 +267,7 @@ impl LoadedPlugin {
                 actual: sha256,
             });
         }
-        let invalid = |err: wasmtime::Error| LoadError::Invalid {
-            source_name: source_name.clone(),
-            message: one_line(&err),
-        };
-        let component = Component::new(engine.engine(), &bytes).map_err(invalid)?;
-        let mut linker: Linker<PluginState> = Linker::new(engine.engine());
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(invalid)?;
-        PluginBindings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
-            .map_err(invalid)?;
-        let instance_pre = linker.instantiate_pre(&component).map_err(invalid)?;
-        let pre = PluginPre::new(instance_pre).map_err(|err| LoadError::Invalid {
-            source_name: source_name.clone(),
-            message: format!(
-                "{} (is it built against weir:plugin@{}?)",
-                one_line(&err),
-                crate::CONTRACT_VERSION
-            ),
-        })?;
+        let (_, pre) = prepare(engine, &source_name, &bytes)?;
         let mut loaded = LoadedPlugin {
             name: source_name.clone(),
             version: String::new(),

@@ -556,3 +556,106 @@ type = "date"
     assert_eq!(codes[1].0, "missing-column");
     assert!(codes[1].1.contains("`user_id`"), "{codes:?}");
 }
+
+/// `weir plugin inspect` tells what a component is and asks for; a
+/// component built against another contract version is refused, by inspect
+/// and at load, with a message that says so.
+#[test]
+fn plugin_inspect_and_the_contract_version() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let filter = weir_bundled_plugins::FILTER.path;
+    let output = weir(&["plugin", "inspect", filter, "--json"], dir.path());
+    assert!(output.status.success(), "{output:?}");
+    let info: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(info["name"], "filter");
+    assert_eq!(info["contract"], "0.1.0");
+    let bytes = std::fs::read(filter).unwrap();
+    assert_eq!(info["size"], bytes.len() as u64);
+    assert_eq!(info["sha256"], hex::encode(sha2::Sha256::digest(&bytes)));
+    assert_eq!(
+        info["exports"],
+        serde_json::json!(["weir:plugin/transform@0.1.0"])
+    );
+    let imports = |info: &serde_json::Value| -> Vec<String> {
+        info["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|name| name.as_str().unwrap().to_string())
+            .collect()
+    };
+    // The filter asks for no files and no network; the snooping test plugin
+    // does, and inspect shows it (the host still grants it nothing).
+    assert!(
+        !imports(&info)
+            .iter()
+            .any(|name| name.starts_with("wasi:filesystem") || name.starts_with("wasi:sockets")),
+        "{info}"
+    );
+    let snoop = weir(
+        &[
+            "plugin",
+            "inspect",
+            weir_bundled_plugins::TEST_SNOOP.path,
+            "--json",
+        ],
+        dir.path(),
+    );
+    let snoop: serde_json::Value = serde_json::from_slice(&snoop.stdout).unwrap();
+    let snoop_imports = imports(&snoop);
+    assert!(
+        snoop_imports
+            .iter()
+            .any(|name| name.starts_with("wasi:filesystem"))
+            && snoop_imports
+                .iter()
+                .any(|name| name.starts_with("wasi:sockets")),
+        "{snoop}"
+    );
+
+    // The same plugin, as if built against contract 0.2.0.
+    let mut other = bytes.clone();
+    for interface in ["transform", "types", "log"] {
+        let from = format!("weir:plugin/{interface}@0.1.0");
+        let to = format!("weir:plugin/{interface}@0.2.0");
+        let mut at = 0;
+        while let Some(found) = other[at..]
+            .windows(from.len())
+            .position(|window| window == from.as_bytes())
+        {
+            let start = at + found;
+            other[start..start + to.len()].copy_from_slice(to.as_bytes());
+            at = start + to.len();
+        }
+    }
+    assert_ne!(other, bytes);
+    std::fs::write(dir.path().join("future.wasm"), &other).unwrap();
+    let output = weir(&["plugin", "inspect", "future.wasm"], dir.path());
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("built against contract weir:plugin@0.2.0")
+            && stderr.contains("this host speaks weir:plugin@0.1.0")
+            && stderr.trim().lines().count() == 1,
+        "{stderr}"
+    );
+    write(dir.path(), "p.toml", "[[plugin]]\npath = \"future.wasm\"\n");
+    write(dir.path(), "in.jsonl", "{}\n");
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "p.toml",
+            "--input",
+            "in.jsonl",
+            "--out",
+            "lake",
+        ],
+        dir.path(),
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("weir:plugin@0.2.0"), "{stderr}");
+    assert!(!dir.path().join("lake").exists());
+}
