@@ -30,6 +30,7 @@ pub mod config;
 pub mod decode;
 pub mod encode;
 pub mod engine;
+pub mod fixture;
 pub mod generate;
 pub mod lake;
 pub mod native;

@@ -1,11 +1,10 @@
-//! The `weir` command: run a pipeline over a file, generate events, benchmark.
+//! The `weir` command: run a pipeline over a file, generate events, query and
+//! compact the lake, test and inspect plugins, benchmark.
 //! It only wires the library's parts together.
 
 use std::io::Write;
 use std::path::PathBuf;
-
 use std::process::ExitCode;
-use weir::storage::Location;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -16,6 +15,7 @@ use weir::config::PipelineFile;
 use weir::engine::PluginEngine;
 use weir::generate::{GenerateOptions, generate};
 use weir::run::{RunTarget, Summary, load_pipeline, run};
+use weir::storage::Location;
 
 /// Weir: clickstream events through WebAssembly plugins into a data lake.
 #[derive(Parser)]
@@ -111,6 +111,23 @@ enum Command {
         /// Print the report as JSON on standard output.
         #[arg(long)]
         json: bool,
+    },
+    /// Check a plugin, or a whole pipeline, against fixture files: JSON
+    /// lines of {"input": event, "expect": outcome}. Prints each case that
+    /// differs; exits non-zero if any does.
+    Test {
+        /// Fixture files.
+        #[arg(required = true)]
+        fixtures: Vec<PathBuf>,
+        /// Test this pipeline: all its plugins, in order.
+        #[arg(long, conflicts_with_all = ["plugin", "config"])]
+        pipeline: Option<PathBuf>,
+        /// Test one plugin: `bundled:<name>` or a `.wasm` file.
+        #[arg(long, required_unless_present = "pipeline")]
+        plugin: Option<String>,
+        /// The plugin's config, as a JSON object (default `{}`).
+        #[arg(long)]
+        config: Option<String>,
     },
     /// Plugins: what a component file is and asks for.
     Plugin {
@@ -257,6 +274,12 @@ fn execute(command: Command) -> Result<()> {
             run_pipeline(config, &input.display().to_string(), None)?;
             Ok(())
         }
+        Command::Test {
+            fixtures,
+            pipeline,
+            plugin,
+            config,
+        } => test_fixtures(&fixtures, pipeline, plugin, config),
         Command::Plugin {
             command: PluginCommand::Inspect { file, json },
         } => {
@@ -393,6 +416,72 @@ fn execute(command: Command) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `weir test`: every fixture file through the pipeline or the plugin.
+fn test_fixtures(
+    fixtures: &[PathBuf],
+    pipeline: Option<PathBuf>,
+    plugin: Option<String>,
+    config: Option<String>,
+) -> Result<()> {
+    let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+    let mut pipeline = match (pipeline, plugin) {
+        (Some(path), _) => load_pipeline(&engine, &PipelineFile::load(&path)?)?,
+        (None, Some(plugin)) => {
+            let config = config.unwrap_or_else(|| "{}".to_string());
+            if !serde_json::from_str::<serde_json::Value>(&config).is_ok_and(|v| v.is_object()) {
+                bail!(
+                    "--config must be a JSON object, such as '{{\"drop_user_prefixes\": [\"bot-\"]}}'"
+                );
+            }
+            let source = match plugin.strip_prefix("bundled:") {
+                Some(name) => weir::plugin::PluginSource::Bundled(name.to_string()),
+                None => weir::plugin::PluginSource::File(PathBuf::from(&plugin)),
+            };
+            let (loaded, instance) = weir::plugin::LoadedPlugin::load(
+                &engine,
+                &source,
+                None,
+                &config,
+                &weir::engine::Limits::default(),
+            )?;
+            weir::pipeline::Pipeline::new(
+                vec![weir::pipeline::Step::wasm(loaded, instance)],
+                weir::pipeline::OnPluginError::Reject,
+            )
+        }
+        (None, None) => bail!("give --pipeline or --plugin"),
+    };
+    let (mut cases_run, mut failed) = (0, 0);
+    for file in fixtures {
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?;
+        let cases = weir::fixture::parse(&name, &text)?;
+        let mismatches = weir::fixture::check(&mut pipeline, &cases)?;
+        cases_run += cases.len();
+        failed += mismatches.len();
+        if mismatches.is_empty() {
+            println!("ok    {name} ({} cases)", cases.len());
+        } else {
+            println!(
+                "FAIL  {name}: {} of {} cases",
+                mismatches.len(),
+                cases.len()
+            );
+            for mismatch in mismatches {
+                println!("  line {}: {}", mismatch.line, mismatch.explanation);
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {cases_run} cases did not go as expected");
+    }
+    println!(
+        "{cases_run} cases in {} files, all as expected",
+        fixtures.len()
+    );
+    Ok(())
 }
 
 /// A `YYYY-MM-DD` day, checked.

@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod compact;
 mod contract;
+mod fixtures;
 mod misbehaving;
 mod nothing_lost;
 mod python_plugin;
