@@ -38,6 +38,7 @@ pub mod pipeline;
 pub mod plugin;
 pub mod query;
 pub mod run;
+pub mod scaffold;
 pub mod source;
 pub mod state;
 pub mod storage;

@@ -156,6 +156,25 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PluginCommand {
+    /// Create a plugin crate that builds to a component with one command and
+    /// passes its own tests: a working example of its kind.
+    New {
+        /// The plugin's name: lowercase letters, digits and `-`.
+        name: String,
+        /// What the example does.
+        #[arg(long, value_enum, default_value = "filter")]
+        kind: weir::scaffold::Kind,
+        /// The folder to create it in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Build the plugin crate in a folder to a `wasm32-wasip2` component and
+    /// print its path, name, contract and sha256.
+    Build {
+        /// The crate's folder.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Name, version, contract version, imports, size and sha256 of a
     /// plugin component, without configuring or running it. A component
     /// built against another contract version is refused, saying so.
@@ -280,6 +299,17 @@ fn execute(command: Command) -> Result<()> {
             plugin,
             config,
         } => test_fixtures(&fixtures, pipeline, plugin, config),
+        Command::Plugin {
+            command: PluginCommand::New { name, kind, dir },
+        } => {
+            let root = weir::scaffold::create(&dir, &name, kind)?;
+            println!("created {}", root.display());
+            println!("  cd {} && cargo test && weir plugin build", root.display());
+            Ok(())
+        }
+        Command::Plugin {
+            command: PluginCommand::Build { dir },
+        } => build_plugin(&dir),
         Command::Plugin {
             command: PluginCommand::Inspect { file, json },
         } => {
@@ -416,6 +446,54 @@ fn execute(command: Command) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `weir plugin build`: cargo's release build for `wasm32-wasip2`, then what
+/// the component is.
+fn build_plugin(dir: &std::path::Path) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(dir)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run cargo in {}", dir.display()))?;
+    if !output.status.success() {
+        bail!(
+            "cargo build --release --target wasm32-wasip2 failed in {} (is the target installed? rustup target add wasm32-wasip2)",
+            dir.display()
+        );
+    }
+    // The component: the last artifact cargo reports with a .wasm file.
+    let wasm = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .flat_map(|message| message["filenames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|name| name.as_str().map(PathBuf::from))
+        .rfind(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "cargo built no .wasm in {}: is the crate a cdylib?",
+                dir.display()
+            )
+        })?;
+    let bytes = std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+    let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+    let info = weir::plugin::inspect(&engine, &wasm.display().to_string(), &bytes)?;
+    println!("built   {}", wasm.display());
+    println!(
+        "plugin  {} {} (contract weir:plugin@{})",
+        info.name, info.version, info.contract
+    );
+    println!("sha256  {}", info.sha256);
+    Ok(())
 }
 
 /// `weir test`: every fixture file through the pipeline or the plugin.

@@ -12,3 +12,4 @@ mod nothing_lost;
 mod python_plugin;
 mod readers;
 mod s3;
+mod scaffold;
