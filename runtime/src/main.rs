@@ -174,6 +174,18 @@ enum PluginCommand {
         /// The crate's folder.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Also copy the component here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Upload a component to S3 under a name that carries its version and
+    /// hash (`<name>-<version>-<sha256 prefix>.wasm`), and print the
+    /// `[[plugin]]` entry that pins it.
+    Push {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// Where plugins live: `s3://bucket/prefix/`.
+        to: String,
     },
     /// Name, version, contract version, imports, size and sha256 of a
     /// plugin component, without configuring or running it. A component
@@ -308,8 +320,11 @@ fn execute(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Plugin {
-            command: PluginCommand::Build { dir },
-        } => build_plugin(&dir),
+            command: PluginCommand::Build { dir, out },
+        } => build_plugin(&dir, out.as_deref()),
+        Command::Plugin {
+            command: PluginCommand::Push { file, to },
+        } => push_plugin(&file, &to),
         Command::Plugin {
             command: PluginCommand::Inspect { file, json },
         } => {
@@ -450,7 +465,7 @@ fn execute(command: Command) -> Result<()> {
 
 /// `weir plugin build`: cargo's release build for `wasm32-wasip2`, then what
 /// the component is.
-fn build_plugin(dir: &std::path::Path) -> Result<()> {
+fn build_plugin(dir: &std::path::Path, out: Option<&std::path::Path>) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = std::process::Command::new(cargo)
         .args([
@@ -488,11 +503,39 @@ fn build_plugin(dir: &std::path::Path) -> Result<()> {
     let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
     let info = weir::plugin::inspect(&engine, &wasm.display().to_string(), &bytes)?;
     println!("built   {}", wasm.display());
+    if let Some(out) = out {
+        std::fs::copy(&wasm, out)
+            .with_context(|| format!("cannot copy it to {}", out.display()))?;
+        println!("copied  {}", out.display());
+    }
     println!(
         "plugin  {} {} (contract weir:plugin@{})",
         info.name, info.version, info.contract
     );
     println!("sha256  {}", info.sha256);
+    Ok(())
+}
+
+/// `weir plugin push`: the component to S3 under a content-addressed name.
+fn push_plugin(file: &std::path::Path, to: &str) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+    let info = weir::plugin::inspect(&engine, &file.display().to_string(), &bytes)?;
+    let location = Location::parse(to, std::path::Path::new("."))
+        .map_err(|err| anyhow::anyhow!("{to}: {err}"))?;
+    if !location.is_s3() {
+        bail!("{to}: push uploads to S3: give s3://bucket/prefix/");
+    }
+    let storage = weir::storage::Storage::open(&location, &Default::default())
+        .with_context(|| format!("cannot open {location}"))?;
+    let name = format!("{}-{}-{}.wasm", info.name, info.version, &info.sha256[..12]);
+    storage.write_now(&name, &bytes, "application/wasm")?;
+    let url = location.join(&name);
+    println!("pushed  {url} ({} bytes)", bytes.len());
+    println!();
+    println!("[[plugin]]");
+    println!("path = \"{url}\"");
+    println!("sha256 = \"{}\"", info.sha256);
     Ok(())
 }
 

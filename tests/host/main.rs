@@ -7,6 +7,7 @@ mod common;
 mod compact;
 mod contract;
 mod fixtures;
+mod guide;
 mod misbehaving;
 mod nothing_lost;
 mod python_plugin;

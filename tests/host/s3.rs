@@ -13,7 +13,7 @@ use crate::common::{generate, python, run_json, tree, weir_command};
 
 /// The endpoint of a moto server shared by the tests of this binary; started
 /// on first use, gone when the binary exits. Panics when it cannot start.
-fn moto() -> &'static str {
+pub fn moto() -> &'static str {
     static ENDPOINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ENDPOINT.get_or_init(|| {
         let script = concat!(
@@ -58,7 +58,7 @@ fn moto() -> &'static str {
 }
 
 /// Run `tests/python/s3.py` (boto3) against `endpoint`.
-fn boto(endpoint: &str, args: &[&str]) -> String {
+pub fn boto(endpoint: &str, args: &[&str]) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/python/s3.py");
     let output = Command::new(python())
         .arg(script)
@@ -75,7 +75,7 @@ fn boto(endpoint: &str, args: &[&str]) -> String {
 }
 
 /// A fresh bucket on the moto server.
-fn bucket(name: &str) -> String {
+pub fn bucket(name: &str) -> String {
     boto(moto(), &["make-bucket", name]);
     name.to_string()
 }
@@ -83,10 +83,17 @@ fn bucket(name: &str) -> String {
 /// `weir`, to run in `dir` with credentials for the server at `endpoint` and
 /// nothing from this machine's own AWS setup.
 fn s3_command(dir: &Path, endpoint: &str) -> Command {
+    let mut command = weir_command(dir);
+    s3_env(&mut command, dir, endpoint);
+    command
+}
+
+/// Give `command` credentials for the server at `endpoint` and nothing from
+/// this machine's own AWS setup.
+pub fn s3_env(command: &mut Command, dir: &Path, endpoint: &str) {
     for empty in ["no-aws-config", "no-aws-credentials"] {
         std::fs::write(dir.join(empty), "").unwrap();
     }
-    let mut command = weir_command(dir);
     command
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
@@ -101,7 +108,6 @@ fn s3_command(dir: &Path, endpoint: &str) -> Command {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_ENDPOINT_URL_S3");
-    command
 }
 
 /// Run `weir` with [`s3_command`].
