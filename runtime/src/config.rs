@@ -351,12 +351,18 @@ impl PipelineFile {
                 self.output.table
             )));
         }
+        self.s3.check().map_err(invalid)?;
         let mut plugins = Vec::new();
         for (index, entry) in self.plugins.into_iter().enumerate() {
             let source = match entry.path.strip_prefix("bundled:") {
                 Some(name) => PluginSource::Bundled(name.to_string()),
                 None if entry.path.is_empty() => {
                     return Err(invalid(format!("plugin {}: path is empty", index + 1)));
+                }
+                None if entry.path.starts_with("s3://") => {
+                    let location = Location::parse(&entry.path, base)
+                        .map_err(|err| invalid(format!("plugin {}: {err}", index + 1)))?;
+                    PluginSource::S3(location, self.s3.clone())
                 }
                 None => PluginSource::File(base.join(&entry.path)),
             };
@@ -389,7 +395,7 @@ impl PipelineFile {
                 .map_err(|err| invalid(format!("dead_letter.location: {err}")))?,
             None => location.join("_errors"),
         };
-        self.s3.check().map_err(invalid)?;
+
         Ok(PipelineConfig {
             name: self.name.unwrap_or_else(|| stem.to_string()),
             on_plugin_error: self.on_plugin_error,
@@ -464,6 +470,20 @@ mod tests {
             Location::Local("/pipes/lake/_errors".into())
         );
         assert_eq!(config.on_plugin_error, OnPluginError::Reject);
+    }
+
+    #[test]
+    fn plugins_can_live_on_s3() {
+        let config = resolve(
+            "[[plugin]]\npath = \"s3://plugins/weir/f.wasm\"\n[s3]\nregion = \"eu-west-1\"\n",
+        )
+        .unwrap();
+        let PluginSource::S3(location, options) = &config.plugins[0].source else {
+            panic!("{:?}", config.plugins[0].source);
+        };
+        assert_eq!(location.to_string(), "s3://plugins/weir/f.wasm");
+        assert_eq!(options.region.as_deref(), Some("eu-west-1"));
+        assert!(resolve("[[plugin]]\npath = \"s3://\"\n").is_err());
     }
 
     #[test]

@@ -180,7 +180,8 @@ enum PluginCommand {
     },
     /// Upload a component to S3 under a name that carries its version and
     /// hash (`<name>-<version>-<sha256 prefix>.wasm`), and print the
-    /// `[[plugin]]` entry that pins it.
+    /// `[[plugin]]` entry that pins it (on standard output, ready to append
+    /// to a pipeline file).
     Push {
         /// The component (`.wasm`).
         file: PathBuf,
@@ -531,8 +532,8 @@ fn push_plugin(file: &std::path::Path, to: &str) -> Result<()> {
     let name = format!("{}-{}-{}.wasm", info.name, info.version, &info.sha256[..12]);
     storage.write_now(&name, &bytes, "application/wasm")?;
     let url = location.join(&name);
-    println!("pushed  {url} ({} bytes)", bytes.len());
-    println!();
+    // The entry on standard output, so it can be appended to a pipeline file.
+    eprintln!("pushed {url} ({} bytes)", bytes.len());
     println!("[[plugin]]");
     println!("path = \"{url}\"");
     println!("sha256 = \"{}\"", info.sha256);

@@ -19,6 +19,8 @@ pub enum PluginSource {
     Bundled(String),
     /// A component file.
     File(PathBuf),
+    /// A component object on S3, read with these settings.
+    S3(crate::storage::Location, crate::storage::S3Options),
 }
 
 impl std::fmt::Display for PluginSource {
@@ -26,6 +28,7 @@ impl std::fmt::Display for PluginSource {
         match self {
             PluginSource::Bundled(name) => write!(f, "bundled:{name}"),
             PluginSource::File(path) => write!(f, "{}", path.display()),
+            PluginSource::S3(location, _) => write!(f, "{location}"),
         }
     }
 }
@@ -76,6 +79,19 @@ pub enum LoadError {
 /// The first line of an error chain and its causes, for one-line messages.
 fn one_line(err: &wasmtime::Error) -> String {
     format!("{err:#}").replace('\n', " ")
+}
+
+/// The bytes of an `s3://bucket/key` object.
+fn read_object(
+    location: &crate::storage::Location,
+    options: &crate::storage::S3Options,
+) -> std::io::Result<Vec<u8>> {
+    match location {
+        crate::storage::Location::S3 { bucket, prefix } => {
+            crate::storage::S3Store::connect(bucket, "", options)?.read(prefix)
+        }
+        crate::storage::Location::Local(path) => std::fs::read(path),
+    }
 }
 
 /// The contract version a component exports `weir:plugin/transform` at,
@@ -254,6 +270,12 @@ impl LoadedPlugin {
                 .map_err(|err| LoadError::Missing {
                     source_name: source_name.clone(),
                     message: format!("cannot read {}: {err}", path.display()),
+                })?
+                .into(),
+            PluginSource::S3(location, options) => read_object(location, options)
+                .map_err(|err| LoadError::Missing {
+                    source_name: source_name.clone(),
+                    message: err.to_string(),
                 })?
                 .into(),
         };

@@ -68,9 +68,11 @@ fn every_command_of_the_plugin_guide_runs() {
     let wasm = std::fs::read(dir.path().join("drop-test-users/drop-test-users.wasm")).unwrap();
     use sha2::Digest;
     let sha256 = hex::encode(sha2::Sha256::digest(&wasm));
+    let production =
+        std::fs::read_to_string(dir.path().join("drop-test-users/production.toml")).unwrap();
     assert!(
-        stdout.contains(&format!("sha256 = \"{sha256}\"")),
-        "{stdout}"
+        production.contains(&format!("sha256 = \"{sha256}\"")),
+        "{production}"
     );
     let listed: Vec<serde_json::Value> = serde_json::from_str(&boto(
         moto(),
@@ -95,7 +97,14 @@ fn every_command_of_the_plugin_guide_runs() {
         wasm
     );
     assert!(
-        stdout.contains(&format!("path = \"s3://my-team-plugins/{key}\"")),
-        "{stdout}"
+        production.contains(&format!("path = \"s3://my-team-plugins/{key}\"")),
+        "{production}"
+    );
+    // The pipeline that loaded the plugin from S3 wrote the local run's lake.
+    let lake = crate::common::tree(&dir.path().join("drop-test-users/lake"));
+    assert!(lake.len() > 1, "{:?}", lake.keys());
+    assert_eq!(
+        lake,
+        crate::common::tree(&dir.path().join("drop-test-users/lake-from-s3"))
     );
 }

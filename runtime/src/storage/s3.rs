@@ -27,7 +27,7 @@ use super::{InFlight, Location, join_key};
 /// The `[s3]` table of a pipeline file: how Weir talks to S3. Credentials
 /// and, by default, the region and endpoint come from the standard AWS
 /// chain (environment, profiles, SSO, container and instance roles).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct S3Options {
     /// An S3-compatible server to use instead of AWS (MinIO, moto, …).
