@@ -31,6 +31,33 @@ fn component() -> &'static Path {
     })
 }
 
+/// The same `weir test` fixtures hold for the Python component and for the
+/// Rust filter with the same config.
+#[test]
+fn both_filters_pass_the_same_fixtures() {
+    let config = r#"{"drop_user_prefixes": ["bot-", "test_"], "keep_actions": ["VIEW", "ADD_TO_CART", "PURCHASE"]}"#;
+    let wasm = component().display().to_string();
+    for plugin in [wasm.as_str(), "bundled:filter"] {
+        let output = weir_command(Path::new(PLUGIN))
+            .args([
+                "test",
+                "--plugin",
+                plugin,
+                "--config",
+                config,
+                "fixtures/filter.jsonl",
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("14 cases in 1 files, all as expected"),
+            "{plugin}: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 #[test]
 fn the_filter_rules_pass_their_own_tests() {
     let output = Command::new("python3")
