@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::storage::{Storage, join_key};
+use crate::storage::{Body, Storage, join_key};
 
 /// Why a compaction stopped.
 #[derive(Debug, Error)]
@@ -107,7 +107,8 @@ pub fn compact(lake: &Storage, options: &CompactOptions) -> Result<CompactReport
     let mut partitions: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
     for (key, size) in table.list("")? {
         let (folder, name) = key.rsplit_once('/').unwrap_or(("", key.as_str()));
-        if name.ends_with(".parquet") && !name.starts_with('_') {
+        // Folders and files beginning with `_` are not data (Hive's rule).
+        if name.ends_with(".parquet") && !key.split('/').any(|part| part.starts_with('_')) {
             partitions
                 .entry(folder.to_string())
                 .or_default()
@@ -176,62 +177,25 @@ fn merge(
         hex::encode(&hash.finalize()[..8])
     };
     let journal_key = join_key(journals, &format!("{partition}/{id}.json"));
-    let mut writer: Option<(ArrowWriter<crate::storage::Body>, String)> = None;
-    let mut outputs: Vec<(crate::storage::Body, String)> = Vec::new();
-    let mut properties: Option<WriterProperties> = None;
-    let mut first_schema = None;
-    let mut rows_read = 0u64;
-    let mut rows_written = 0u64;
-    // `into_inner` writes the footer and hands back the body.
-    let finish = |writer: ArrowWriter<crate::storage::Body>| {
-        writer.into_inner().map_err(|err| CompactError::BadFile {
-            file: format!("{}/{partition}", table.location()),
-            cause: err.to_string(),
-        })
+    let mut outputs: Vec<(Body, String)> = Vec::new();
+    let rows = write_merged(
+        table,
+        partition,
+        &id,
+        small,
+        options.target_bytes,
+        &mut outputs,
+    );
+    let (rows_read, rows_written) = match rows {
+        Ok(rows) => rows,
+        Err(err) => {
+            // Nothing of a failed merge stays behind, not even hidden.
+            for (body, _) in outputs {
+                let _ = table.discard(body);
+            }
+            return Err(err);
+        }
     };
-    for (name, _) in small {
-        let key = join_key(partition, name);
-        let bad = |cause: String| CompactError::BadFile {
-            file: format!("{}/{key}", table.location()),
-            cause,
-        };
-        let bytes = Bytes::from(table.read(&key)?);
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|err| bad(err.to_string()))?;
-        rows_read += builder.metadata().file_metadata().num_rows().max(0) as u64;
-        let properties = properties
-            .get_or_insert_with(|| writer_properties(builder.metadata()))
-            .clone();
-        let schema = builder.schema().clone();
-        let first = first_schema.get_or_insert_with(|| schema.clone());
-        if *first != schema {
-            return Err(bad(format!(
-                "its columns differ from those of {}; compact files of one schema",
-                small[0].0
-            )));
-        }
-        let reader = builder.build().map_err(|err| bad(err.to_string()))?;
-        for batch in reader {
-            let batch = batch.map_err(|err| bad(err.to_string()))?;
-            if writer.is_none() {
-                let name = format!("part-compacted-{id}-{:04}.parquet", outputs.len() + 1);
-                let body = table.create(partition, &format!(".{name}.tmp"))?;
-                let arrow = ArrowWriter::try_new(body, schema.clone(), Some(properties.clone()))
-                    .map_err(|err| bad(err.to_string()))?;
-                writer = Some((arrow, name));
-            }
-            let (arrow, _) = writer.as_mut().expect("just opened");
-            arrow.write(&batch).map_err(|err| bad(err.to_string()))?;
-            rows_written += batch.num_rows() as u64;
-            if (arrow.bytes_written() + arrow.in_progress_size()) as u64 >= options.target_bytes {
-                let (arrow, name) = writer.take().expect("open");
-                outputs.push((finish(arrow)?, name));
-            }
-        }
-    }
-    if let Some((arrow, name)) = writer.take() {
-        outputs.push((finish(arrow)?, name));
-    }
     if rows_read != rows_written {
         for (body, _) in outputs {
             table.discard(body)?;
@@ -270,6 +234,84 @@ fn merge(
     report.bytes_before += small.iter().map(|(_, size)| size).sum::<u64>();
     report.bytes_after += written;
     Ok(())
+}
+
+/// Read the small files in order and write their rows into new files of
+/// about `target_bytes`, pushed to `outputs` (also on failure, so the caller
+/// can throw them away). Returns the rows the inputs' footers count and the
+/// rows written.
+fn write_merged(
+    table: &Storage,
+    partition: &str,
+    id: &str,
+    small: &[(String, u64)],
+    target_bytes: u64,
+    outputs: &mut Vec<(Body, String)>,
+) -> Result<(u64, u64), CompactError> {
+    let mut writer: Option<(ArrowWriter<Body>, String)> = None;
+    let mut properties: Option<WriterProperties> = None;
+    let mut first_schema = None;
+    let (mut rows_read, mut rows_written) = (0u64, 0u64);
+    // `into_inner` writes the footer and hands back the body.
+    let finish = |writer: ArrowWriter<Body>| {
+        writer.into_inner().map_err(|err| CompactError::BadFile {
+            file: format!("{}/{partition}", table.location()),
+            cause: err.to_string(),
+        })
+    };
+    let mut merge = || -> Result<(), CompactError> {
+        for (name, _) in small {
+            let key = join_key(partition, name);
+            let bad = |cause: String| CompactError::BadFile {
+                file: format!("{}/{key}", table.location()),
+                cause,
+            };
+            let bytes = Bytes::from(table.read(&key)?);
+            let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
+                .map_err(|err| bad(err.to_string()))?;
+            rows_read += builder.metadata().file_metadata().num_rows().max(0) as u64;
+            let properties = properties
+                .get_or_insert_with(|| writer_properties(builder.metadata()))
+                .clone();
+            let schema = builder.schema().clone();
+            let first = first_schema.get_or_insert_with(|| schema.clone());
+            if *first != schema {
+                return Err(bad(format!(
+                    "its columns differ from those of {}; compact files of one schema",
+                    small[0].0
+                )));
+            }
+            let reader = builder.build().map_err(|err| bad(err.to_string()))?;
+            for batch in reader {
+                let batch = batch.map_err(|err| bad(err.to_string()))?;
+                if writer.is_none() {
+                    let name = format!("part-compacted-{id}-{:04}.parquet", outputs.len() + 1);
+                    let body = table.create(partition, &format!(".{name}.tmp"))?;
+                    let arrow =
+                        ArrowWriter::try_new(body, schema.clone(), Some(properties.clone()))
+                            .map_err(|err| bad(err.to_string()))?;
+                    writer = Some((arrow, name));
+                }
+                let (arrow, _) = writer.as_mut().expect("just opened");
+                arrow.write(&batch).map_err(|err| bad(err.to_string()))?;
+                rows_written += batch.num_rows() as u64;
+                if (arrow.bytes_written() + arrow.in_progress_size()) as u64 >= target_bytes {
+                    let (arrow, name) = writer.take().expect("open");
+                    outputs.push((finish(arrow)?, name));
+                }
+            }
+        }
+        Ok(())
+    };
+    let merged = merge();
+    if let Some((arrow, name)) = writer.take() {
+        match (finish(arrow), &merged) {
+            (Ok(body), _) => outputs.push((body, name)),
+            (Err(err), Ok(())) => return Err(err),
+            (Err(_), Err(_)) => {}
+        }
+    }
+    merged.map(|()| (rows_read, rows_written))
 }
 
 /// The properties of the merged files: the inputs' compression, Weir's row

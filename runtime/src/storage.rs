@@ -245,7 +245,9 @@ impl Storage {
             }
             Storage::S3(store) => store.list(dir)?,
         };
-        objects.retain(|(key, _)| !key.rsplit('/').next().unwrap_or(key).starts_with('.'));
+        // A hidden folder hides what is in it too (a writer's or a
+        // compaction's work in progress).
+        objects.retain(|(key, _)| !key.split('/').any(|part| part.starts_with('.')));
         objects.sort();
         Ok(objects)
     }

@@ -76,13 +76,23 @@ fn time(time: Option<&aws_sdk_s3::primitives::DateTime>) -> chrono::DateTime<chr
         .unwrap_or_default()
 }
 
-/// `bytes a-b/total` → (a..b+1, total).
+/// `bytes a-b/total` → (a..b+1, total), if it describes a range inside the
+/// object.
 fn content_range(header: &str) -> Option<(std::ops::Range<u64>, u64)> {
     let rest = header.strip_prefix("bytes ")?;
     let (range, total) = rest.split_once('/')?;
     let (start, end) = range.split_once('-')?;
-    let (start, end): (u64, u64) = (start.parse().ok()?, end.parse().ok()?);
-    Some((start..end + 1, total.parse().ok()?))
+    let (start, end, total): (u64, u64, u64) =
+        (start.parse().ok()?, end.parse().ok()?, total.parse().ok()?);
+    (start <= end && end < total).then_some((start..end + 1, total))
+}
+
+/// An object path as the query engine names it: the key, taken as it is.
+fn path(key: &str) -> object_store::Result<Path> {
+    Path::parse(key).map_err(|err| object_store::Error::Generic {
+        store: "S3",
+        source: Box::new(err),
+    })
 }
 
 /// A whole object, a range of it, or only its metadata.
@@ -102,7 +112,7 @@ async fn fetch(
             .map_err(|err| failed(&key, err))?;
         let size = head.content_length().unwrap_or(0).max(0) as u64;
         let meta = ObjectMeta {
-            location: Path::from(key.as_str()),
+            location: path(&key)?,
             last_modified: time(head.last_modified()),
             size,
             e_tag: head.e_tag().map(str::to_string),
@@ -110,6 +120,7 @@ async fn fetch(
         };
         return Ok((meta, 0..size, Bytes::new()));
     }
+    let requested = options.range.is_some();
     let range = options.range.map(|range| match range {
         GetRange::Bounded(range) => {
             format!("bytes={}-{}", range.start, range.end.saturating_sub(1))
@@ -126,12 +137,22 @@ async fn fetch(
         .await
         .map_err(|err| failed(&key, err))?;
     let length = object.content_length().unwrap_or(0).max(0) as u64;
-    let (range, size) = object
-        .content_range()
-        .and_then(content_range)
-        .unwrap_or((0..length, length));
+    let (range, size) = match (object.content_range(), requested) {
+        (Some(header), _) => content_range(header).ok_or_else(|| object_store::Error::Generic {
+            store: "S3",
+            source: format!("{key}: the server answered with a bad Content-Range {header:?}")
+                .into(),
+        })?,
+        (None, false) => (0..length, length),
+        (None, true) => {
+            return Err(object_store::Error::Generic {
+                store: "S3",
+                source: format!("{key}: the server ignored the byte range asked for").into(),
+            });
+        }
+    };
     let meta = ObjectMeta {
-        location: Path::from(key.as_str()),
+        location: path(&key)?,
         last_modified: time(object.last_modified()),
         size,
         e_tag: object.e_tag().map(str::to_string),
@@ -146,6 +167,16 @@ async fn fetch(
             source: format!("{key}: {err}").into(),
         })?
         .into_bytes();
+    if bytes.len() as u64 != range.end - range.start {
+        return Err(object_store::Error::Generic {
+            store: "S3",
+            source: format!(
+                "{key}: the server sent {} bytes for the range {range:?}",
+                bytes.len()
+            )
+            .into(),
+        });
+    }
     Ok((meta, range, bytes))
 }
 
@@ -242,13 +273,15 @@ impl S3Reader {
                 let page = page.map_err(|err| failed(&prefix, err))?;
                 for folder in page.common_prefixes() {
                     if let Some(folder) = folder.prefix() {
-                        result.common_prefixes.push(Path::from(folder));
+                        result
+                            .common_prefixes
+                            .push(path(folder.trim_end_matches('/'))?);
                     }
                 }
                 for object in page.contents() {
                     let key = object.key().unwrap_or_default();
                     result.objects.push(ObjectMeta {
-                        location: Path::from(key),
+                        location: path(key)?,
                         last_modified: time(object.last_modified()),
                         size: object.size().unwrap_or(0).max(0) as u64,
                         e_tag: object.e_tag().map(str::to_string),
@@ -275,5 +308,8 @@ mod tests {
             Some((900..1000, 1000))
         );
         assert_eq!(super::content_range("bytes */1000"), None);
+        assert_eq!(super::content_range("bytes 10-5/100"), None);
+        assert_eq!(super::content_range("bytes 0-100/100"), None);
+        assert_eq!(super::content_range("bytes 0-18446744073709551615/5"), None);
     }
 }

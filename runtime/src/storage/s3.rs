@@ -111,6 +111,36 @@ impl Shared {
     }
 }
 
+/// An upload under way. It leaves the count of uploads however its task
+/// ends: an upload whose task panicked or was cancelled is a failure, never
+/// a wait that lasts forever.
+struct Ticket {
+    shared: Arc<Shared>,
+    object: String,
+    /// `Some(error or none)` once the upload finished.
+    outcome: Option<Option<String>>,
+}
+
+impl Ticket {
+    /// The upload finished, with this error or none.
+    fn done(&mut self, error: Option<String>) {
+        self.outcome = Some(error);
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let failure = match self.outcome.take() {
+            Some(error) => error.map(|error| format!("{}: {error}", self.object)),
+            None => Some(format!(
+                "{}: the upload stopped before it finished",
+                self.object
+            )),
+        };
+        self.shared.uploads.end(failure);
+    }
+}
+
 /// A bucket and prefix, with a client.
 pub struct S3Store {
     shared: Arc<Shared>,
@@ -142,6 +172,14 @@ impl S3Store {
                 .any(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()));
         let mut config = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(options.force_path_style.unwrap_or(endpoint_overridden))
+            // A server that stops answering is an error after this long,
+            // never a run that waits forever.
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(120))
+                    .operation_timeout(Duration::from_secs(600))
+                    .build(),
+            )
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(options.max_attempts)
@@ -223,22 +261,22 @@ impl S3Store {
         let bucket = self.bucket.clone();
         let key = join_key(&self.prefix, key);
         let content_type = content_type.to_string();
-        let task = shared.clone();
+        let mut ticket = Ticket {
+            shared: shared.clone(),
+            object: format!("s3://{bucket}/{key}"),
+            outcome: None,
+        };
         shared.runtime().spawn(async move {
             let result = put(
-                &task.client,
+                &ticket.shared.client,
                 &bucket,
                 &key,
                 Bytes::from(body),
                 &content_type,
-                task.part_size,
+                ticket.shared.part_size,
             )
             .await;
-            task.uploads.end(
-                result
-                    .err()
-                    .map(|err| format!("s3://{bucket}/{key}: {err}")),
-            );
+            ticket.done(result.err());
         });
         Ok(())
     }
