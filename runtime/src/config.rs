@@ -354,18 +354,8 @@ impl PipelineFile {
         self.s3.check().map_err(invalid)?;
         let mut plugins = Vec::new();
         for (index, entry) in self.plugins.into_iter().enumerate() {
-            let source = match entry.path.strip_prefix("bundled:") {
-                Some(name) => PluginSource::Bundled(name.to_string()),
-                None if entry.path.is_empty() => {
-                    return Err(invalid(format!("plugin {}: path is empty", index + 1)));
-                }
-                None if entry.path.starts_with("s3://") => {
-                    let location = Location::parse(&entry.path, base)
-                        .map_err(|err| invalid(format!("plugin {}: {err}", index + 1)))?;
-                    PluginSource::S3(location, self.s3.clone())
-                }
-                None => PluginSource::File(base.join(&entry.path)),
-            };
+            let source = PluginSource::parse(&entry.path, base, &self.s3)
+                .map_err(|err| invalid(format!("plugin {}: {err}", index + 1)))?;
             if let Some(sha) = &entry.sha256
                 && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
             {

@@ -94,11 +94,12 @@ impl FileOptions {
     /// Are the partition keys a date's, so an event can be partitioned by
     /// its own time?
     fn date_partitioned(&self) -> bool {
-        let keys: Vec<&str> = self.partitions.iter().map(String::as_str).collect();
-        matches!(
-            keys.as_slice(),
-            ["year", "month", "day"] | ["year", "month", "day", "hour"]
-        )
+        let keys = &self.partitions;
+        (keys.len() == 3 || keys.len() == 4 && keys[3] == "hour")
+            && keys[..3]
+                .iter()
+                .zip(["year", "month", "day"])
+                .all(|(k, want)| k == want)
     }
 
     /// Parquet writer properties.

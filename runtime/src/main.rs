@@ -331,7 +331,7 @@ fn execute(command: Command) -> Result<()> {
         } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+            let engine = engine()?;
             let info = weir::plugin::inspect(&engine, &file.display().to_string(), &bytes)?;
             if json {
                 println!("{}", serde_json::to_string(&info)?);
@@ -365,8 +365,7 @@ fn execute(command: Command) -> Result<()> {
             if target_mib == 0 {
                 bail!("--target-mib must be at least 1");
             }
-            let location = Location::parse(&lake, std::path::Path::new("."))
-                .map_err(|err| anyhow::anyhow!("--lake: {err}"))?;
+            let location = location_arg("--lake", &lake)?;
             let storage = weir::storage::Storage::open(&location, &Default::default())
                 .with_context(|| format!("cannot open {location}"))?;
             let options = weir::compact::CompactOptions {
@@ -398,8 +397,7 @@ fn execute(command: Command) -> Result<()> {
                 .enable_all()
                 .build()
                 .context("cannot start the query runtime")?;
-            let lake = Location::parse(&lake, std::path::Path::new("."))
-                .map_err(|err| anyhow::anyhow!("--lake: {err}"))?;
+            let lake = location_arg("--lake", &lake)?;
             let batches =
                 runtime.block_on(weir::query::run_sql(&lake, &Default::default(), &sql))?;
             print!("{}", weir::query::render(&batches, format)?);
@@ -501,7 +499,7 @@ fn build_plugin(dir: &std::path::Path, out: Option<&std::path::Path>) -> Result<
             )
         })?;
     let bytes = std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
-    let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+    let engine = engine()?;
     let info = weir::plugin::inspect(&engine, &wasm.display().to_string(), &bytes)?;
     println!("built   {}", wasm.display());
     if let Some(out) = out {
@@ -520,10 +518,9 @@ fn build_plugin(dir: &std::path::Path, out: Option<&std::path::Path>) -> Result<
 /// `weir plugin push`: the component to S3 under a content-addressed name.
 fn push_plugin(file: &std::path::Path, to: &str) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+    let engine = engine()?;
     let info = weir::plugin::inspect(&engine, &file.display().to_string(), &bytes)?;
-    let location = Location::parse(to, std::path::Path::new("."))
-        .map_err(|err| anyhow::anyhow!("{to}: {err}"))?;
+    let location = location_arg("the destination", to)?;
     if !location.is_s3() {
         bail!("{to}: push uploads to S3: give s3://bucket/prefix/");
     }
@@ -547,7 +544,7 @@ fn test_fixtures(
     plugin: Option<String>,
     config: Option<String>,
 ) -> Result<()> {
-    let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+    let engine = engine()?;
     let mut pipeline = match (pipeline, plugin) {
         (Some(path), _) => load_pipeline(&engine, &PipelineFile::load(&path)?)?,
         (None, Some(plugin)) => {
@@ -557,10 +554,12 @@ fn test_fixtures(
                     "--config must be a JSON object, such as '{{\"drop_user_prefixes\": [\"bot-\"]}}'"
                 );
             }
-            let source = match plugin.strip_prefix("bundled:") {
-                Some(name) => weir::plugin::PluginSource::Bundled(name.to_string()),
-                None => weir::plugin::PluginSource::File(PathBuf::from(&plugin)),
-            };
+            let source = weir::plugin::PluginSource::parse(
+                &plugin,
+                std::path::Path::new("."),
+                &Default::default(),
+            )
+            .map_err(|err| anyhow::anyhow!("--plugin: {err}"))?;
             let (loaded, instance) = weir::plugin::LoadedPlugin::load(
                 &engine,
                 &source,
@@ -606,6 +605,16 @@ fn test_fixtures(
     Ok(())
 }
 
+/// The WebAssembly engine, started.
+fn engine() -> Result<PluginEngine> {
+    PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))
+}
+
+/// A folder or `s3://bucket/prefix` given on the command line as `flag`.
+fn location_arg(flag: &str, text: &str) -> Result<Location> {
+    Location::parse(text, std::path::Path::new(".")).map_err(|err| anyhow::anyhow!("{flag}: {err}"))
+}
+
 /// A `YYYY-MM-DD` day, checked.
 fn check_day(text: &str) -> Result<String> {
     match weir_plugin::time::parse_date(text) {
@@ -642,14 +651,13 @@ fn run_pipeline(
     out: Option<String>,
 ) -> Result<Summary> {
     if let Some(out) = out {
-        let out = Location::parse(&out, std::path::Path::new("."))
-            .map_err(|err| anyhow::anyhow!("--out: {err}"))?;
+        let out = location_arg("--out", &out)?;
         if config.dead_letter == config.location.join("_errors") {
             config.dead_letter = out.join("_errors");
         }
         config.location = out;
     }
-    let engine = PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))?;
+    let engine = engine()?;
     let mut pipeline = load_pipeline(&engine, &config)?;
     let bar = ProgressBar::new(0);
     bar.set_style(

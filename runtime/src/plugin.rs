@@ -23,6 +23,28 @@ pub enum PluginSource {
     S3(crate::storage::Location, crate::storage::S3Options),
 }
 
+impl PluginSource {
+    /// Where a pipeline file's `path` points: `bundled:<name>`,
+    /// `s3://bucket/key` (read with `s3`), or a file relative to `base`.
+    pub fn parse(
+        text: &str,
+        base: &std::path::Path,
+        s3: &crate::storage::S3Options,
+    ) -> Result<PluginSource, String> {
+        if let Some(name) = text.strip_prefix("bundled:") {
+            return Ok(PluginSource::Bundled(name.to_string()));
+        }
+        if text.is_empty() {
+            return Err("path is empty".into());
+        }
+        if text.starts_with("s3://") {
+            let location = crate::storage::Location::parse(text, base)?;
+            return Ok(PluginSource::S3(location, s3.clone()));
+        }
+        Ok(PluginSource::File(base.join(text)))
+    }
+}
+
 impl std::fmt::Display for PluginSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -148,6 +170,28 @@ fn prepare(
     Ok((component, pre))
 }
 
+/// A first instance of a linked component, and what it says of itself.
+fn start(
+    engine: &PluginEngine,
+    pre: &PluginPre<PluginState>,
+    source_name: &str,
+    limits: &Limits,
+) -> Result<(Store<PluginState>, PluginBindings, wit::Description), LoadError> {
+    let mut store = new_store(engine.engine(), source_name, limits);
+    let failed = |err: wasmtime::Error, store: &Store<PluginState>| LoadError::Failed {
+        source_name: source_name.to_string(),
+        message: describe_failure(&err, store.data(), limits),
+    };
+    let bindings = pre
+        .instantiate(&mut store)
+        .map_err(|err| failed(err, &store))?;
+    let description = bindings
+        .weir_plugin_transform()
+        .call_describe(&mut store)
+        .map_err(|err| failed(err, &store))?;
+    Ok((store, bindings, description))
+}
+
 /// What `weir plugin inspect` tells of a component file.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PluginInfo {
@@ -186,19 +230,7 @@ pub fn inspect(
         .exports(engine.engine())
         .map(|(name, _)| name.to_string())
         .collect();
-    let limits = Limits::default();
-    let mut store = new_store(engine.engine(), source_name, &limits);
-    let failed = |err: wasmtime::Error, store: &Store<PluginState>| LoadError::Failed {
-        source_name: source_name.to_string(),
-        message: describe_failure(&err, store.data(), &limits),
-    };
-    let bindings = pre
-        .instantiate(&mut store)
-        .map_err(|err| failed(err, &store))?;
-    let description = bindings
-        .weir_plugin_transform()
-        .call_describe(&mut store)
-        .map_err(|err| failed(err, &store))?;
+    let (_, _, description) = start(engine, &pre, source_name, &Limits::default())?;
     Ok(PluginInfo {
         name: description.name,
         version: description.version,
@@ -300,26 +332,17 @@ impl LoadedPlugin {
             engine: engine.clone(),
             limits: limits.clone(),
         };
-        let mut store = new_store(engine.engine(), &source_name, limits);
-        let failed = |err: wasmtime::Error, store: &Store<PluginState>| LoadError::Failed {
-            source_name: source_name.clone(),
-            message: describe_failure(&err, store.data(), limits),
-        };
-        let bindings = loaded
-            .pre
-            .instantiate(&mut store)
-            .map_err(|err| failed(err, &store))?;
-        let description = bindings
-            .weir_plugin_transform()
-            .call_describe(&mut store)
-            .map_err(|err| failed(err, &store))?;
+        let (mut store, bindings, description) = start(engine, &loaded.pre, &source_name, limits)?;
         loaded.name = description.name;
         loaded.version = description.version;
         store.data_mut().plugin = loaded.name.clone();
         let accepted = bindings
             .weir_plugin_transform()
             .call_init(&mut store, &loaded.config_json)
-            .map_err(|err| failed(err, &store))?;
+            .map_err(|err| LoadError::Failed {
+                source_name: source_name.clone(),
+                message: describe_failure(&err, store.data(), limits),
+            })?;
         if let Err(message) = accepted {
             return Err(LoadError::ConfigRefused {
                 name: loaded.name,
