@@ -116,6 +116,13 @@ fn merges_small_files_and_keeps_every_row() {
 
     let report = compact(dir, &[]);
     assert_eq!(report["compacted"], before.len() as u64 - 1, "{report}");
+    let merged: usize = before
+        .iter()
+        .filter(|(k, _)| *k != day)
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(report["files_before"], merged as u64, "{report}");
+    assert_eq!(report["files_after"], before.len() as u64 - 1, "{report}");
     let after = files_per_partition(&table);
     assert_eq!(
         after.keys().collect::<Vec<_>>(),
@@ -189,10 +196,20 @@ fn an_interrupted_compaction_is_finished_or_undone() {
     std::fs::write(journals.join("undone.json"), journal.to_string()).unwrap();
     assert_ne!(all_rows(dir, "lake"), rows, "the duplicate should show");
 
-    let report = compact(dir, &["--target-mib", "1024"]);
+    // A day with no partition: recovery only, no merging to hide its work.
+    let report = compact(dir, &["--date", "2000-01-01"]);
     assert_eq!(report["recovered"], 2, "{report}");
+    assert_eq!(report["compacted"], 0, "{report}");
     assert!(files_under(&journals).is_empty(), "journals left behind");
-    assert!(!folder.join(&names[0]).exists());
+    assert!(
+        !folder.join(&names[0]).exists(),
+        "the finished one's input stayed"
+    );
+    assert!(
+        folder.join(&names[1]).exists(),
+        "the undone one's input went"
+    );
+    assert!(folder.join("part-compacted-test-0001.parquet").exists());
     assert_eq!(all_rows(dir, "lake"), rows, "rows changed");
 }
 

@@ -111,6 +111,47 @@ fn a_fixture_that_does_not_hold_fails_with_a_diff() {
         stderr.contains("2 of 3 cases did not go as expected"),
         "{stderr}"
     );
+    // A reject with another code, and a keep in another partition, differ.
+    std::fs::write(
+        dir.path().join("codes.jsonl"),
+        concat!(
+            r#"{"input": {"user_id": "u1"}, "expect": {"rejected": "wrong-type"}}"#,
+            "\n",
+            r#"{"input": {"user_id": "u1", "timestamp": "2026-02-19T10:00:00Z"}, "expect": {"kept": true, "partition": {"year": "2026", "month": "02", "day": "20"}}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let output = weir(
+        &[
+            "test",
+            "--plugin",
+            "bundled:validate-clickstream",
+            "codes.jsonl",
+        ],
+        dir.path(),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success());
+    assert!(
+        stdout.contains("line 1: expected rejected wrong-type, got rejected missing-field by validate-clickstream"),
+        "{stdout}"
+    );
+    let output = weir(
+        &[
+            "test",
+            "--plugin",
+            "bundled:partition-by-date",
+            "codes.jsonl",
+        ],
+        dir.path(),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success());
+    assert!(
+        stdout.contains(r#"partition: expected {"day": "20", "month": "02", "year": "2026"}, got {"day": "19", "month": "02", "year": "2026"}"#),
+        "{stdout}"
+    );
     // A broken fixture file is one line naming the file, the line and why.
     std::fs::write(dir.path().join("broken.jsonl"), "{\"input\": {}}\n").unwrap();
     let output = weir(

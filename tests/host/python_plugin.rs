@@ -118,6 +118,7 @@ fn the_python_filter_answers_as_the_rust_filter() {
     let python = run_json(weir_command(dir), "python.toml", "generated-py");
     let rust = run_json(weir_command(dir), "rust.toml", "generated-rs");
     for key in ["read", "kept", "dropped", "rejected"] {
+        assert!(python[key].is_u64(), "{key}");
         assert_eq!(python[key], rust[key], "{key}");
     }
     assert!(python["dropped"].as_u64().unwrap() > 100, "{python}");

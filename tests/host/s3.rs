@@ -161,6 +161,7 @@ fn s3_lake_equals_the_local_lake() {
             "error_files",
             "bytes",
         ] {
+            assert!(local[key].is_u64(), "{key}");
             assert_eq!(local[key], remote[key], "{key}");
         }
     }
@@ -240,6 +241,19 @@ fn s3_lake_equals_the_local_lake() {
     }
 }
 
+/// The example pipeline writing JSON lines, every kept event into one
+/// unpartitioned file, with `s3` in its `[s3]` table.
+fn one_file_pipeline(s3: &str) -> String {
+    let text = crate::common::example_pipeline_jsonl()
+        .replace("[[plugin]]\npath = \"bundled:partition-by-date\"\n", "")
+        .replace(
+            "table = \"ecommerce_events\"",
+            "table = \"ecommerce_events\"\npartitions = []",
+        );
+    assert!(!text.contains("partition-by-date"), "{text}");
+    format!("{text}\n[s3]\n{s3}\n")
+}
+
 /// An object past the part size goes up by multipart upload (its ETag says
 /// how many parts) and arrives whole.
 #[test]
@@ -247,16 +261,8 @@ fn large_objects_go_up_in_parts() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     generate(dir, 60_000, 0.0);
-    let text = crate::common::example_pipeline_jsonl() + "\n[s3]\npart_size_mib = 5\n";
-    // A day's file would be too small to need parts: put every event in one
-    // unpartitioned file.
-    let text = text
-        .replace("[[plugin]]\npath = \"bundled:partition-by-date\"\n", "")
-        .replace(
-            "table = \"ecommerce_events\"",
-            "table = \"ecommerce_events\"\npartitions = []",
-        );
-    assert!(!text.contains("partition-by-date"), "{text}");
+    // A day's file would be too small to need parts.
+    let text = one_file_pipeline("part_size_mib = 5");
     let pipeline = write_pipeline(dir, "pipeline.toml", &text);
     let pipeline = pipeline.to_str().unwrap();
     let local = run_json(weir_command(dir), pipeline, "local");
@@ -421,14 +427,16 @@ fn failed_writes_are_errors() {
             && last.contains("NoSuchBucket"),
         "{stderr}"
     );
-    // A server that refuses every request: two attempts each, then an error.
+    // A server that refuses every request: the one object is tried exactly
+    // `max_attempts` times, then the run fails.
     bucket("always-refused");
+    write_pipeline(dir, "one-file.toml", &one_file_pipeline("max_attempts = 2"));
     let (endpoint, refused) = flaky_proxy(moto(), usize::MAX);
     let output = weir_s3(
         &[
             "run",
             "--pipeline",
-            pipeline,
+            "one-file.toml",
             "--input",
             "events.jsonl",
             "--out",
@@ -444,7 +452,7 @@ fn failed_writes_are_errors() {
         last.contains("s3://always-refused/lake/") && last.contains("SlowDown"),
         "{stderr}"
     );
-    assert!(refused.load(Ordering::SeqCst) >= 2);
+    assert_eq!(refused.load(Ordering::SeqCst), 2);
 }
 
 /// Compaction on S3 does what it does in a folder, to the byte: the same

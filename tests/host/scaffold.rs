@@ -94,5 +94,6 @@ fn a_new_plugin_of_each_kind_builds_and_passes_its_tests() {
         .args(["plugin", "new", "team-filter"])
         .output()
         .unwrap();
+    assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
 }
