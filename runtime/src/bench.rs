@@ -387,7 +387,7 @@ pub fn example_columns() -> Result<Arc<[ColumnSpec]>, String> {
     let config = PipelineFile::parse(example, "examples/clickstream.toml")
         .and_then(|file| {
             file.resolve(
-                std::path::Path::new("."),
+                &crate::storage::Location::Local(".".into()),
                 "clickstream",
                 "examples/clickstream.toml",
             )

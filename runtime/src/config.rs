@@ -243,18 +243,19 @@ impl PipelineFile {
             message: err.to_string(),
         })?;
         let file = PipelineFile::parse(&text, &shown)?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        let base = Location::Local(path.parent().unwrap_or(Path::new(".")).to_path_buf());
         let stem = path
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
             .unwrap_or_else(|| "pipeline".to_string());
-        file.resolve(base, &stem, &shown)
+        file.resolve(&base, &stem, &shown)
     }
 
-    /// Check values and resolve relative paths against `base`.
+    /// Check values and resolve relative paths against `base`, where the
+    /// file was found: a folder, or an S3 prefix.
     pub fn resolve(
         self,
-        base: &Path,
+        base: &Location,
         stem: &str,
         shown: &str,
     ) -> Result<PipelineConfig, ConfigError> {
@@ -378,10 +379,10 @@ impl PipelineFile {
                 config_json,
             });
         }
-        let location = Location::parse(&self.output.location, base)
+        let location = Location::resolve(&self.output.location, base)
             .map_err(|err| invalid(format!("output.location: {err}")))?;
         let dead_letter = match &self.dead_letter.location {
-            Some(text) => Location::parse(text, base)
+            Some(text) => Location::resolve(text, base)
                 .map_err(|err| invalid(format!("dead_letter.location: {err}")))?,
             None => location.join("_errors"),
         };
@@ -424,7 +425,11 @@ mod tests {
     use super::*;
 
     fn resolve(text: &str) -> Result<PipelineConfig, ConfigError> {
-        PipelineFile::parse(text, "p.toml")?.resolve(Path::new("/pipes"), "p", "p.toml")
+        PipelineFile::parse(text, "p.toml")?.resolve(
+            &Location::Local("/pipes".into()),
+            "p",
+            "p.toml",
+        )
     }
 
     #[test]

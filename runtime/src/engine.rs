@@ -1,10 +1,13 @@
 //! The WebAssembly engine: compilation settings, the limits every plugin runs
 //! under, and the epoch ticker that enforces per-call deadlines.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use wasmtime::{Config, Engine, EngineWeak};
+
+use crate::cache::ModuleCache;
 
 /// How often the epoch ticker advances the engine's epoch. A call's deadline
 /// is rounded up to a whole number of ticks, so this is the deadline's
@@ -52,19 +55,28 @@ impl Limits {
     }
 }
 
-/// A wasmtime engine set up for plugins, with its epoch ticker running.
+/// The engine settings plugins are compiled with; code precompiled for a
+/// host must be compiled with the same.
+pub fn plugin_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    // Deadlines: every store must set one (see `state::new_store`).
+    config.epoch_interruption(true);
+    config
+}
+
+/// A wasmtime engine set up for plugins, with its epoch ticker running, and
+/// where compiled plugins are cached.
 #[derive(Clone)]
 pub struct PluginEngine {
     engine: Engine,
+    cache: Arc<ModuleCache>,
 }
 
 impl PluginEngine {
     /// Build the engine and start its epoch ticker.
     pub fn new() -> wasmtime::Result<Self> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        // Deadlines: every store must set one (see `state::new_store`).
-        config.epoch_interruption(true);
+        let mut config = plugin_config();
         // `WEIR_PERF_MAP=1` writes /tmp/perf-<pid>.map so `perf report` can
         // name the functions of plugins, not just the host's.
         if std::env::var_os("WEIR_PERF_MAP").is_some_and(|v| v == "1") {
@@ -72,12 +84,26 @@ impl PluginEngine {
         }
         let engine = Engine::new(&config)?;
         spawn_ticker(engine.weak());
-        Ok(PluginEngine { engine })
+        Ok(PluginEngine {
+            engine,
+            cache: Arc::default(),
+        })
+    }
+
+    /// The same engine, keeping compiled plugins in `cache`.
+    pub fn with_cache(mut self, cache: ModuleCache) -> Self {
+        self.cache = Arc::new(cache);
+        self
     }
 
     /// The wasmtime engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Where compiled plugins are kept.
+    pub fn cache(&self) -> &ModuleCache {
+        &self.cache
     }
 }
 

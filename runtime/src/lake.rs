@@ -25,7 +25,7 @@ use crate::batch::{Batch, Fate, Rejection, Stage};
 use crate::columns::{ColumnSpec, Columns};
 use crate::config::{Compression, Format};
 use crate::encode::{ObjectWriter, write_json_string};
-use crate::storage::{Body, Storage};
+use crate::storage::{Body, Location, Storage};
 
 /// Rows gathered in Arrow columns before they go to the Parquet writer: one
 /// row group's worth, so a partition holds at most this many rows in memory.
@@ -43,18 +43,14 @@ pub struct WriteStats {
 }
 
 impl WriteStats {
-    fn data_file(&mut self, published: Option<u64>) {
-        if let Some(bytes) = published {
-            self.files += 1;
-            self.bytes += bytes;
-        }
+    fn data_file(&mut self, bytes: u64) {
+        self.files += 1;
+        self.bytes += bytes;
     }
 
-    fn error_file(&mut self, published: Option<u64>) {
-        if let Some(bytes) = published {
-            self.error_files += 1;
-            self.bytes += bytes;
-        }
+    fn error_file(&mut self, bytes: u64) {
+        self.error_files += 1;
+        self.bytes += bytes;
     }
 }
 
@@ -145,6 +141,136 @@ pub struct LakeWriter {
     /// Counts batches, so a Parquet file maps a new batch's names once.
     batch_number: u64,
     stats: WriteStats,
+    /// Completed files kept back, when holding.
+    held: Option<Vec<HeldFile>>,
+}
+
+/// The two zones of a lake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Zone {
+    /// The table's data files.
+    Data,
+    /// The dead letters.
+    DeadLetters,
+}
+
+/// A completed file a holding writer kept back.
+pub struct HeldFile {
+    /// Which zone it goes to.
+    pub zone: Zone,
+    /// Its key, relative to the table in its zone.
+    pub key: String,
+    /// Rows in it.
+    pub rows: u64,
+    /// Index, in the batch, of its first row.
+    pub first_index: usize,
+    /// Index, in the batch, of its last row.
+    pub last_index: usize,
+    body: Body,
+    content_type: &'static str,
+}
+
+impl HeldFile {
+    /// Its size in bytes.
+    pub fn bytes(&self) -> u64 {
+        match &self.body {
+            Body::Memory(bytes) => bytes.len() as u64,
+            Body::File { file, .. } => file.get_ref().metadata().map_or(0, |meta| meta.len()),
+        }
+    }
+}
+
+/// The files of a holding writer, to publish.
+pub struct HeldFiles {
+    /// The files, in the order they were completed.
+    pub files: Vec<HeldFile>,
+    data: Storage,
+    errors: Storage,
+}
+
+impl HeldFiles {
+    /// Publish every file, several at once on S3, and wait for each.
+    pub fn publish(self) -> Published {
+        let mut records = Vec::with_capacity(self.files.len());
+        let mut data = Vec::new();
+        let mut errors = Vec::new();
+        for file in self.files {
+            records.push(FileRecord {
+                zone: file.zone,
+                key: file.key.clone(),
+                rows: file.rows,
+                first_index: file.first_index,
+                last_index: file.last_index,
+            });
+            let item = (file.body, file.key, file.content_type);
+            match file.zone {
+                Zone::Data => data.push(item),
+                Zone::DeadLetters => errors.push(item),
+            }
+        }
+        let mut data_results = self.data.publish_each(data).into_iter();
+        let mut error_results = self.errors.publish_each(errors).into_iter();
+        let files = records
+            .into_iter()
+            .map(|record| {
+                let result = match record.zone {
+                    Zone::Data => data_results.next(),
+                    Zone::DeadLetters => error_results.next(),
+                };
+                let result = result
+                    .unwrap_or_else(|| Err(io::Error::other("no result for a file")))
+                    .map_err(|err| err.to_string());
+                (record, result)
+            })
+            .collect();
+        Published {
+            files,
+            data: self.data,
+            errors: self.errors,
+        }
+    }
+}
+
+/// Held files after publishing: each with its size, or why it could not be
+/// written.
+pub struct Published {
+    /// Every file, with the bytes written or the error.
+    pub files: Vec<(FileRecord, Result<u64, String>)>,
+    data: Storage,
+    errors: Storage,
+}
+
+impl Published {
+    /// Remove a published file again.
+    pub fn delete(&self, record: &FileRecord) -> io::Result<()> {
+        match record.zone {
+            Zone::Data => self.data.delete(&record.key),
+            Zone::DeadLetters => self.errors.delete(&record.key),
+        }
+    }
+
+    /// Where a file is, for messages.
+    pub fn location(&self, record: &FileRecord) -> Location {
+        match record.zone {
+            Zone::Data => self.data.location().join(&record.key),
+            Zone::DeadLetters => self.errors.location().join(&record.key),
+        }
+    }
+}
+
+/// What a held file was, after it went to be published.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRecord {
+    /// Which zone.
+    pub zone: Zone,
+    /// Its key, relative to the table in its zone.
+    pub key: String,
+    /// Rows in it.
+    pub rows: u64,
+    /// Index, in the batch, of its first row.
+    pub first_index: usize,
+    /// Index, in the batch, of its last row.
+    pub last_index: usize,
 }
 
 /// The columns JSON lines are converted by, and the batch they last mapped.
@@ -160,6 +286,10 @@ struct FileName {
     first: String,
     last: String,
     rows: u64,
+    /// Indices in their batch of the first and last rows: what a holding
+    /// writer, given one batch, reports.
+    first_index: usize,
+    last_index: usize,
 }
 
 impl FileName {
@@ -178,46 +308,42 @@ impl FileName {
             first: first.to_string(),
             last: first.to_string(),
             rows: 0,
+            first_index: 0,
+            last_index: 0,
         };
         Ok((name, body))
     }
 
-    fn row(&mut self, position: &str) {
+    fn row(&mut self, position: &str, index: usize) {
         // Named after the rows it holds, not the record that opened it
         // (which may not have fit the columns).
         if self.rows == 0 {
             self.first.clear();
             self.first.push_str(position);
+            self.first_index = index;
         }
         self.rows += 1;
         self.last.clear();
         self.last.push_str(position);
+        self.last_index = index;
     }
 
-    /// Publish the finished body under its final name; a file that received
-    /// no row (every event that would have gone there was refused) is thrown
-    /// away instead. Returns the bytes of the published file.
-    fn publish(
-        self,
-        storage: &Storage,
-        body: Body,
-        source_tag: &str,
-        extension: &str,
-    ) -> io::Result<Option<u64>> {
-        if self.rows == 0 {
-            storage.discard(body)?;
-            return Ok(None);
-        }
+    /// The final key, relative to the table.
+    fn key(&self, source_tag: &str, extension: &str) -> String {
         let name = format!(
             "part-{source_tag}-{}-{}.{extension}",
             pad(&self.first),
             pad(&self.last)
         );
-        let key = crate::storage::join_key(&self.dir, &name);
-        storage
-            .publish(body, &key, content_type(extension))
-            .map(Some)
+        crate::storage::join_key(&self.dir, &name)
     }
+}
+
+/// A file complete but not yet published.
+struct Closed {
+    name: FileName,
+    body: Body,
+    extension: &'static str,
 }
 
 /// The media type an object of a kind is stored with.
@@ -267,23 +393,26 @@ impl JsonFile {
         })
     }
 
-    fn append(&mut self, line: &[u8], position: &str) -> io::Result<()> {
+    fn append(&mut self, line: &[u8], position: &str, index: usize) -> io::Result<()> {
         match &mut self.writer {
             JsonSink::Plain(writer) => writer.write_all(line)?,
             JsonSink::Gzip(writer) => writer.write_all(line)?,
         }
         self.bytes += line.len() as u64;
-        self.name.row(position);
+        self.name.row(position, index);
         Ok(())
     }
 
-    /// Complete and publish. Returns the bytes of the published file.
-    fn finish(self, storage: &Storage, source_tag: &str) -> io::Result<Option<u64>> {
+    fn close(self) -> io::Result<Closed> {
         let (body, extension) = match self.writer {
             JsonSink::Plain(body) => (body, "jsonl"),
             JsonSink::Gzip(writer) => (writer.finish()?, "jsonl.gz"),
         };
-        self.name.publish(storage, body, source_tag, extension)
+        Ok(Closed {
+            name: self.name,
+            body,
+            extension,
+        })
     }
 }
 
@@ -335,12 +464,15 @@ impl ParquetFile {
         (self.writer.bytes_written() + self.writer.in_progress_size()) as u64
     }
 
-    /// Close and publish. Returns the bytes of the published file.
-    fn finish(mut self, storage: &Storage, source_tag: &str) -> io::Result<Option<u64>> {
+    fn close(mut self) -> io::Result<Closed> {
         self.flush_rows()?;
         // Writes the footer and hands back the body.
         let body = self.writer.into_inner().map_err(parquet_error)?;
-        self.name.publish(storage, body, source_tag, "parquet")
+        Ok(Closed {
+            name: self.name,
+            body,
+            extension: "parquet",
+        })
     }
 }
 
@@ -358,10 +490,10 @@ impl DataFile {
         rows >= options.max_rows || bytes >= options.max_bytes
     }
 
-    fn finish(self, storage: &Storage, source_tag: &str) -> io::Result<Option<u64>> {
+    fn close(self) -> io::Result<Closed> {
         match self {
-            DataFile::Json(file) => file.finish(storage, source_tag),
-            DataFile::Parquet(file) => file.finish(storage, source_tag),
+            DataFile::Json(file) => file.close(),
+            DataFile::Parquet(file) => file.close(),
         }
     }
 }
@@ -393,6 +525,7 @@ impl LakeWriter {
             key: String::new(),
             batch_number: 0,
             stats: WriteStats::default(),
+            held: None,
         }
     }
 
@@ -469,7 +602,7 @@ impl LakeWriter {
                         None => json.write(&mut self.line, fields),
                     }
                     self.line.push(b'\n');
-                    file.append(&self.line, position)?;
+                    file.append(&self.line, position, index)?;
                 }
                 DataFile::Parquet(file) => {
                     if file.batch_number != self.batch_number {
@@ -480,7 +613,7 @@ impl LakeWriter {
                         misfits.push((index, error));
                         continue;
                     }
-                    file.name.row(position);
+                    file.name.row(position, index);
                     if file.columns.rows() >= ROW_GROUP_ROWS {
                         file.flush_rows()?;
                     }
@@ -488,8 +621,7 @@ impl LakeWriter {
             }
             if file.full(&self.options) {
                 let file = self.open_data.remove(&self.key).expect("present");
-                self.stats
-                    .data_file(file.finish(&self.data, &self.source_tag)?);
+                self.complete(Zone::Data, file.close()?)?;
             }
         }
         Ok(misfits)
@@ -595,12 +727,65 @@ impl LakeWriter {
                     self.open_errors.entry(key.clone()).or_insert(file)
                 }
             };
-            file.append(&self.line, position)?;
+            file.append(&self.line, position, index)?;
             if file.name.rows >= self.options.max_rows || file.bytes >= self.options.max_bytes {
                 let file = self.open_errors.remove(&key).expect("present");
-                self.stats
-                    .error_file(file.finish(&self.errors, &self.source_tag)?);
+                self.complete(Zone::DeadLetters, file.close()?)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Keep completed files back instead of publishing them, for
+    /// [`LakeWriter::finish_held`]: the writer of one Kinesis batch, which
+    /// must know which of its objects were written.
+    pub fn holding(mut self) -> Self {
+        self.held = Some(Vec::new());
+        self
+    }
+
+    /// Publish a completed file (or hold it back); one that received no row
+    /// (every event bound for it was refused) is thrown away.
+    fn complete(&mut self, zone: Zone, closed: Closed) -> io::Result<()> {
+        let storage = match zone {
+            Zone::Data => &self.data,
+            Zone::DeadLetters => &self.errors,
+        };
+        if closed.name.rows == 0 {
+            return storage.discard(closed.body);
+        }
+        let key = closed.name.key(&self.source_tag, closed.extension);
+        let content_type = content_type(closed.extension);
+        match &mut self.held {
+            Some(held) => held.push(HeldFile {
+                zone,
+                key,
+                rows: closed.name.rows,
+                first_index: closed.name.first_index,
+                last_index: closed.name.last_index,
+                body: closed.body,
+                content_type,
+            }),
+            None => {
+                let bytes = storage.publish(closed.body, &key, content_type)?;
+                match zone {
+                    Zone::Data => self.stats.data_file(bytes),
+                    Zone::DeadLetters => self.stats.error_file(bytes),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Complete every open file.
+    fn close_all(&mut self) -> io::Result<()> {
+        let data: Vec<DataFile> = self.open_data.drain().map(|(_, file)| file).collect();
+        for file in data {
+            self.complete(Zone::Data, file.close()?)?;
+        }
+        let errors: Vec<JsonFile> = self.open_errors.drain().map(|(_, file)| file).collect();
+        for file in errors {
+            self.complete(Zone::DeadLetters, file.close()?)?;
         }
         Ok(())
     }
@@ -608,17 +793,22 @@ impl LakeWriter {
     /// Complete every open file, wait until all are durable, and say what
     /// was written.
     pub fn finish(mut self) -> io::Result<WriteStats> {
-        for (_, file) in self.open_data.drain() {
-            self.stats
-                .data_file(file.finish(&self.data, &self.source_tag)?);
-        }
-        for (_, file) in self.open_errors.drain() {
-            self.stats
-                .error_file(file.finish(&self.errors, &self.source_tag)?);
-        }
+        self.close_all()?;
         self.data.finish()?;
         self.errors.finish()?;
         Ok(self.stats)
+    }
+
+    /// Complete every open file of a [`holding`](LakeWriter::holding)
+    /// writer and hand them over, unpublished, in the order they were
+    /// completed.
+    pub fn finish_held(mut self) -> io::Result<HeldFiles> {
+        self.close_all()?;
+        Ok(HeldFiles {
+            files: self.held.take().unwrap_or_default(),
+            data: self.data,
+            errors: self.errors,
+        })
     }
 }
 

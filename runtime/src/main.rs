@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use sha2::Digest as _;
 
 use weir::bench::{BenchOptions, run_bench};
 use weir::config::PipelineFile;
@@ -84,6 +85,23 @@ enum Command {
         /// How to print the answer.
         #[arg(long, value_enum, default_value = "table")]
         format: weir::query::OutputFormat,
+    },
+    /// Write one self-contained HTML page answering the seed questions from
+    /// the lake (the queries of `athena/queries`), charts and tables, to
+    /// open in any browser without a network.
+    Report {
+        /// The lake: a folder or `s3://bucket/prefix`.
+        #[arg(long, default_value = "lake")]
+        lake: String,
+        /// The page to write.
+        #[arg(long, default_value = "report.html")]
+        out: PathBuf,
+        /// First event date to include, YYYY-MM-DD.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last event date to include, YYYY-MM-DD.
+        #[arg(long)]
+        to: Option<String>,
     },
     /// Merge each partition's small Parquet files into large ones. Rows are
     /// counted before and after; a run that stops part way is finished by
@@ -187,6 +205,23 @@ enum PluginCommand {
         file: PathBuf,
         /// Where plugins live: `s3://bucket/prefix/`.
         to: String,
+    },
+    /// Compile plugins ahead of time, for a host to load at start-up in a
+    /// millisecond instead of compiling them: writes `<sha256>.cwasm` per
+    /// plugin into the folder. Ship the folder in the Lambda package as
+    /// `precompiled/` (or name it with `WEIR_PRECOMPILED_DIR`).
+    Precompile {
+        /// Components: `.wasm` files or `bundled:<name>`.
+        #[arg(required = true)]
+        plugins: Vec<String>,
+        /// The folder to write into.
+        #[arg(long)]
+        out: PathBuf,
+        /// The target triple of the host that will run them, e.g.
+        /// `aarch64-unknown-linux-gnu` for Lambda on arm64; default this
+        /// machine's.
+        #[arg(long)]
+        target: Option<String>,
     },
     /// Name, version, contract version, imports, size and sha256 of a
     /// plugin component, without configuring or running it. A component
@@ -299,11 +334,15 @@ fn execute(command: Command) -> Result<()> {
                 input.display()
             );
             let config = PipelineFile::parse(DEMO_PIPELINE, "examples/clickstream.toml")?.resolve(
-                &dir,
+                &Location::Local(dir.clone()),
                 "clickstream",
                 "examples/clickstream.toml",
             )?;
+            let lake = config.location.clone();
             run_pipeline(config, &input.display().to_string(), None)?;
+            let page = dir.join("report.html");
+            write_report(&lake, &page, &Default::default())?;
+            eprintln!("report: {}", page.display());
             Ok(())
         }
         Command::Test {
@@ -343,6 +382,36 @@ fn execute(command: Command) -> Result<()> {
             println!("sha256    {}", info.sha256);
             println!("exports   {}", info.exports.join(", "));
             println!("imports   {}", info.imports.join("\n          "));
+            Ok(())
+        }
+        Command::Plugin {
+            command:
+                PluginCommand::Precompile {
+                    plugins,
+                    out,
+                    target,
+                },
+        } => {
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            for plugin in plugins {
+                let bytes: Vec<u8> = match plugin.strip_prefix("bundled:") {
+                    Some(name) => weir_bundled_plugins::bundled(name)
+                        .with_context(|| format!("{plugin}: no bundled plugin of that name"))?
+                        .bytes
+                        .to_vec(),
+                    None => {
+                        std::fs::read(&plugin).with_context(|| format!("cannot read {plugin}"))?
+                    }
+                };
+                let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+                let compiled = weir::cache::precompile(&bytes, target.as_deref())
+                    .map_err(|err| anyhow::anyhow!("{plugin}: cannot compile: {err:#}"))?;
+                let path = out.join(weir::cache::ModuleCache::file_name(&sha256));
+                std::fs::write(&path, &compiled)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                println!("{plugin} -> {}", path.display());
+            }
             Ok(())
         }
         Command::Compact {
@@ -404,6 +473,25 @@ fn execute(command: Command) -> Result<()> {
             if format == weir::query::OutputFormat::Table {
                 println!();
             }
+            Ok(())
+        }
+        Command::Report {
+            lake,
+            out,
+            from,
+            to,
+        } => {
+            let range = weir::report::DateRange {
+                from: from
+                    .map(|day| weir::report::check_day("--from", &day))
+                    .transpose()?,
+                to: to
+                    .map(|day| weir::report::check_day("--to", &day))
+                    .transpose()?,
+            };
+            let lake = location_arg("--lake", &lake)?;
+            write_report(&lake, &out, &range)?;
+            println!("{}", out.display());
             Ok(())
         }
         Command::Athena {
@@ -556,7 +644,7 @@ fn test_fixtures(
             }
             let source = weir::plugin::PluginSource::parse(
                 &plugin,
-                std::path::Path::new("."),
+                &Location::Local(".".into()),
                 &Default::default(),
             )
             .map_err(|err| anyhow::anyhow!("--plugin: {err}"))?;
@@ -606,6 +694,20 @@ fn test_fixtures(
 }
 
 /// The WebAssembly engine, started.
+/// Build the report of `lake` into `out`.
+fn write_report(
+    lake: &Location,
+    out: &std::path::Path,
+    range: &weir::report::DateRange,
+) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the query runtime")?;
+    let page = runtime.block_on(weir::report::build(lake, &Default::default(), range))?;
+    std::fs::write(out, page).with_context(|| format!("cannot write {}", out.display()))
+}
+
 fn engine() -> Result<PluginEngine> {
     PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))
 }

@@ -102,6 +102,14 @@ impl Step {
         }
     }
 
+    /// The WebAssembly plugin the step runs (none for a native one).
+    pub fn plugin(&self) -> Option<&LoadedPlugin> {
+        match &self.runner {
+            Runner::Wasm { plugin, .. } => Some(plugin),
+            Runner::Native(_) => None,
+        }
+    }
+
     /// The plugin's name.
     pub fn name(&self) -> &str {
         &self.stage.name

@@ -9,6 +9,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Store, Trap};
 
 use crate::bindings::{Plugin as PluginBindings, PluginPre, wit};
+use crate::cache::Obtained;
 use crate::engine::{Limits, PluginEngine};
 use crate::state::{PluginState, new_store};
 
@@ -25,10 +26,13 @@ pub enum PluginSource {
 
 impl PluginSource {
     /// Where a pipeline file's `path` points: `bundled:<name>`,
-    /// `s3://bucket/key` (read with `s3`), or a file relative to `base`.
+    /// `s3://bucket/key` (read with `s3`), or a file or object relative to
+    /// `base`, where the pipeline file is (see [`Location::resolve`]).
+    ///
+    /// [`Location::resolve`]: crate::storage::Location::resolve
     pub fn parse(
         text: &str,
-        base: &std::path::Path,
+        base: &crate::storage::Location,
         s3: &crate::storage::S3Options,
     ) -> Result<PluginSource, String> {
         if let Some(name) = text.strip_prefix("bundled:") {
@@ -37,11 +41,10 @@ impl PluginSource {
         if text.is_empty() {
             return Err("path is empty".into());
         }
-        if text.starts_with("s3://") {
-            let location = crate::storage::Location::parse(text, base)?;
-            return Ok(PluginSource::S3(location, s3.clone()));
-        }
-        Ok(PluginSource::File(base.join(text)))
+        Ok(match crate::storage::Location::resolve(text, base)? {
+            crate::storage::Location::Local(path) => PluginSource::File(path),
+            location => PluginSource::S3(location, s3.clone()),
+        })
     }
 }
 
@@ -128,17 +131,23 @@ pub fn contract_of(component: &Component, engine: &wasmtime::Engine) -> Option<S
         })
 }
 
-/// Compile a component, check it speaks this host's contract, and link it.
+/// Compile a component (or load it compiled, see [`crate::cache`]), check
+/// it speaks this host's contract, and link it.
 fn prepare(
     engine: &PluginEngine,
     source_name: &str,
     bytes: &[u8],
-) -> Result<(Component, PluginPre<PluginState>), LoadError> {
+    sha256: &str,
+    beside: Option<&std::path::Path>,
+) -> Result<(Component, PluginPre<PluginState>, Obtained), LoadError> {
     let invalid = |err: wasmtime::Error| LoadError::Invalid {
         source_name: source_name.to_string(),
         message: one_line(&err),
     };
-    let component = Component::new(engine.engine(), bytes).map_err(invalid)?;
+    let (component, obtained) = engine
+        .cache()
+        .component(engine, bytes, sha256, beside)
+        .map_err(invalid)?;
     match contract_of(&component, engine.engine()) {
         Some(found) if found == crate::CONTRACT_VERSION => {}
         Some(found) => {
@@ -167,7 +176,7 @@ fn prepare(
             crate::CONTRACT_VERSION
         ),
     })?;
-    Ok((component, pre))
+    Ok((component, pre, obtained))
 }
 
 /// A first instance of a linked component, and what it says of itself.
@@ -220,7 +229,8 @@ pub fn inspect(
     source_name: &str,
     bytes: &[u8],
 ) -> Result<PluginInfo, LoadError> {
-    let (component, pre) = prepare(engine, source_name, bytes)?;
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let (component, pre, _) = prepare(engine, source_name, bytes, &sha256, None)?;
     let kind = component.component_type();
     let imports = kind
         .imports(engine.engine())
@@ -238,7 +248,7 @@ pub fn inspect(
         imports,
         exports,
         size: bytes.len() as u64,
-        sha256: hex::encode(Sha256::digest(bytes)),
+        sha256,
     })
 }
 
@@ -257,6 +267,8 @@ pub struct LoadedPlugin {
     pre: PluginPre<PluginState>,
     engine: PluginEngine,
     limits: Limits,
+    /// Whether its code was compiled at load or found compiled.
+    pub obtained: Obtained,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -321,7 +333,11 @@ impl LoadedPlugin {
                 actual: sha256,
             });
         }
-        let (_, pre) = prepare(engine, &source_name, &bytes)?;
+        let beside = match source {
+            PluginSource::File(path) => path.parent(),
+            _ => None,
+        };
+        let (_, pre, obtained) = prepare(engine, &source_name, &bytes, &sha256, beside)?;
         let mut loaded = LoadedPlugin {
             name: source_name.clone(),
             version: String::new(),
@@ -331,6 +347,7 @@ impl LoadedPlugin {
             pre,
             engine: engine.clone(),
             limits: limits.clone(),
+            obtained,
         };
         let (mut store, bindings, description) = start(engine, &loaded.pre, &source_name, limits)?;
         loaded.name = description.name;

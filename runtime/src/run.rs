@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 
-use crate::batch::{Batch, Fate};
+use crate::batch::{Batch, Fate, Record};
 use crate::config::PipelineConfig;
 use crate::engine::PluginEngine;
 use crate::lake::{FileOptions, LakeWriter, WriteStats};
@@ -86,25 +86,30 @@ impl Summary {
     /// Count a batch that went through the pipeline.
     pub fn count(&mut self, batch: &Batch) {
         for record in batch.records() {
-            self.read += 1;
-            match &record.fate {
-                Fate::Alive { .. } => self.kept += 1,
-                Fate::Dropped { stage, .. } => {
-                    self.dropped += 1;
-                    if stage.plugin.is_none() {
-                        self.host_dropped += 1;
-                    }
+            self.count_record(record);
+        }
+    }
+
+    /// Count one record that went through the pipeline.
+    pub fn count_record(&mut self, record: &Record) {
+        self.read += 1;
+        match &record.fate {
+            Fate::Alive { .. } => self.kept += 1,
+            Fate::Dropped { stage, .. } => {
+                self.dropped += 1;
+                if stage.plugin.is_none() {
+                    self.host_dropped += 1;
                 }
-                Fate::Rejected(rejection) => {
-                    self.rejected += 1;
-                    if rejection.stage.plugin.is_none() {
-                        self.host_rejected += 1;
-                    }
-                    *self
-                        .rejects_by_code
-                        .entry((rejection.stage.name.to_string(), rejection.code.clone()))
-                        .or_default() += 1;
+            }
+            Fate::Rejected(rejection) => {
+                self.rejected += 1;
+                if rejection.stage.plugin.is_none() {
+                    self.host_rejected += 1;
                 }
+                *self
+                    .rejects_by_code
+                    .entry((rejection.stage.name.to_string(), rejection.code.clone()))
+                    .or_default() += 1;
             }
         }
     }

@@ -39,6 +39,14 @@ impl Location {
     /// Parse `s3://bucket/prefix`, or take anything else as a folder,
     /// relative to `base`.
     pub fn parse(text: &str, base: &Path) -> Result<Location, String> {
+        Location::resolve(text, &Location::Local(base.to_path_buf()))
+    }
+
+    /// Parse `text` as written in a file found at `base`: `s3://bucket/key`
+    /// as it is; an absolute path as a local one; anything else relative to
+    /// `base`, a folder or an S3 prefix (a pipeline file on S3 names its
+    /// plugins beside it).
+    pub fn resolve(text: &str, base: &Location) -> Result<Location, String> {
         match text.strip_prefix("s3://") {
             Some(rest) => {
                 let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -52,7 +60,13 @@ impl Location {
                     prefix: prefix.trim_matches('/').to_string(),
                 })
             }
-            None => Ok(Location::Local(base.join(text))),
+            None => Ok(match base {
+                Location::Local(dir) => Location::Local(dir.join(text)),
+                Location::S3 { .. } if Path::new(text).is_absolute() => {
+                    Location::Local(PathBuf::from(text))
+                }
+                Location::S3 { .. } => base.join(text),
+            }),
         }
     }
 
@@ -219,6 +233,40 @@ impl Storage {
             _ => Err(io::Error::other(
                 "a body published to storage of another kind",
             )),
+        }
+    }
+
+    /// Publish finished bodies as `(body, key, content type)`, several at
+    /// once on S3, and wait until each is durable: one result per body, in
+    /// order. Unlike [`Storage::publish`], one failure stops nothing.
+    pub fn publish_each(&self, files: Vec<(Body, String, &'static str)>) -> Vec<io::Result<u64>> {
+        match self {
+            Storage::S3(store) => {
+                let mut sizes = Vec::with_capacity(files.len());
+                let mut objects = Vec::with_capacity(files.len());
+                for (body, key, content_type) in files {
+                    match body {
+                        Body::Memory(bytes) => {
+                            sizes.push(Ok(bytes.len() as u64));
+                            objects.push((key, bytes, content_type));
+                        }
+                        Body::File { .. } => sizes.push(Err(io::Error::other(
+                            "a body published to storage of another kind",
+                        ))),
+                    }
+                }
+                let mut results = store.put_each(objects).into_iter();
+                sizes
+                    .into_iter()
+                    .map(|size| {
+                        size.and_then(|size| results.next().unwrap_or(Ok(())).map(|()| size))
+                    })
+                    .collect()
+            }
+            Storage::Local(_) => files
+                .into_iter()
+                .map(|(body, key, content_type)| self.publish(body, &key, content_type))
+                .collect(),
         }
     }
 

@@ -113,8 +113,9 @@ pub fn example_pipeline_jsonl() -> String {
         .replace("compression = \"snappy\"", "compression = \"none\"")
 }
 
-/// A Python with the independent readers (pyarrow, DuckDB) and the S3
-/// server and client (moto, boto3) installed: a
+/// A Python with the independent readers (pyarrow, DuckDB), the S3 server
+/// and client (moto, boto3), the Lambda emulator (cargo-lambda, whose
+/// `cargo-lambda` program sits beside it) and the KPL aggregator installed: a
 /// virtual environment under the target directory, made on first use from
 /// `tests/python/requirements.txt`. Panics, with the command to run by hand,
 /// when it cannot be made.
@@ -124,10 +125,14 @@ pub fn python() -> &'static Path {
         let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("weir-venv");
         let python = venv.join("bin/python");
         let ready = || {
-            Command::new(&python)
-                .args(["-c", "import pyarrow, duckdb, moto, boto3"])
-                .output()
-                .is_ok_and(|output| output.status.success())
+            venv.join("bin/cargo-lambda").is_file()
+                && Command::new(&python)
+                    .args([
+                        "-c",
+                        "import pyarrow, duckdb, moto, boto3, aws_kinesis_agg.aggregator",
+                    ])
+                    .output()
+                    .is_ok_and(|output| output.status.success())
         };
         if !ready() {
             let requirements = concat!(

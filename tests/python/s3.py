@@ -2,6 +2,7 @@
 
     s3.py ENDPOINT make-bucket BUCKET
     s3.py ENDPOINT download BUCKET PREFIX DIR
+    s3.py ENDPOINT upload BUCKET KEY FILE
 
 `download` copies every object under PREFIX into DIR (keys become paths
 relative to PREFIX) and prints, as JSON, each key with its size, ETag and
@@ -30,6 +31,11 @@ def main() -> None:
     s3 = client(endpoint)
     if command == "make-bucket":
         s3.create_bucket(Bucket=args[0])
+        return
+    if command == "upload":
+        bucket, key, path = args
+        with open(path, "rb") as body:
+            s3.put_object(Bucket=bucket, Key=key, Body=body.read())
         return
     if command == "download":
         bucket, prefix, target = args

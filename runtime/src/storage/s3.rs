@@ -281,6 +281,49 @@ impl S3Store {
         Ok(())
     }
 
+    /// Write `(key, body, content type)` objects, `concurrency` at a time,
+    /// and wait for all: one result per object, in order, each error naming
+    /// its object.
+    pub fn put_each(&self, objects: Vec<(String, Vec<u8>, &'static str)>) -> Vec<io::Result<()>> {
+        let count = objects.len();
+        let puts: Vec<_> = objects
+            .into_iter()
+            .map(|(key, body, content_type)| {
+                let client = self.shared.client.clone();
+                let bucket = self.bucket.clone();
+                let key = join_key(&self.prefix, &key);
+                let part_size = self.shared.part_size;
+                async move {
+                    put(
+                        &client,
+                        &bucket,
+                        &key,
+                        Bytes::from(body),
+                        content_type,
+                        part_size,
+                    )
+                    .await
+                    .map_err(|err| {
+                        io::Error::other(format!("could not write s3://{bucket}/{key}: {err}"))
+                    })
+                }
+            })
+            .collect();
+        let concurrency = self.shared.concurrency;
+        let outcome = self.block(async move {
+            futures::stream::iter(puts)
+                .buffered(concurrency)
+                .collect::<Vec<_>>()
+                .await
+        });
+        match outcome {
+            Ok(results) => results,
+            Err(err) => (0..count)
+                .map(|_| Err(io::Error::new(err.kind(), err.to_string())))
+                .collect(),
+        }
+    }
+
     /// Wait for every upload started; an error names each object that could
     /// not be written.
     pub fn wait_all(&self) -> io::Result<()> {
@@ -340,6 +383,12 @@ impl S3Store {
 
     /// The bytes of object `key` (relative to the prefix).
     pub fn read(&self, key: &str) -> io::Result<Vec<u8>> {
+        self.read_versioned(key).map(|(bytes, _)| bytes)
+    }
+
+    /// The bytes of object `key` (relative to the prefix) and its ETag, from
+    /// one request, so the two always belong together.
+    pub fn read_versioned(&self, key: &str) -> io::Result<(Vec<u8>, String)> {
         let client = self.shared.client.clone();
         let bucket = self.bucket.clone();
         let key = join_key(&self.prefix, key);
@@ -353,12 +402,35 @@ impl S3Store {
                 .send()
                 .await
                 .map_err(|err| fail(describe(err)))?;
+            let etag = object.e_tag().unwrap_or_default().to_string();
             let bytes = object
                 .body
                 .collect()
                 .await
                 .map_err(|err| fail(err.to_string()))?;
-            Ok(bytes.to_vec())
+            Ok((bytes.to_vec(), etag))
+        })?
+    }
+
+    /// The ETag of object `key` (relative to the prefix), by a HEAD request.
+    pub fn etag(&self, key: &str) -> io::Result<String> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let key = join_key(&self.prefix, key);
+        self.block(async move {
+            client
+                .head_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map(|head| head.e_tag().unwrap_or_default().to_string())
+                .map_err(|err| {
+                    io::Error::other(format!(
+                        "cannot read s3://{bucket}/{key}: {}",
+                        describe(err)
+                    ))
+                })
         })?
     }
 

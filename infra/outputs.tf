@@ -1,0 +1,94 @@
+output "stream_name" {
+  description = "The Kinesis stream producers write events to."
+  value       = aws_kinesis_stream.events.name
+}
+
+output "stream_arn" {
+  description = "ARN of the Kinesis stream."
+  value       = aws_kinesis_stream.events.arn
+}
+
+output "kms_key_arn" {
+  description = "The key everything is encrypted with: producers need kms:GenerateDataKey on it, readers of the lake and of Athena results kms:Decrypt."
+  value       = aws_kms_key.weir.arn
+}
+
+output "lake_bucket" {
+  description = "The lake: processed/ (Parquet), errors/ (dead letters), raw/ and the JSON-lines prefix."
+  value       = aws_s3_bucket.lake.bucket
+}
+
+output "artifacts_bucket" {
+  description = "Where the pipeline file (pipelines/) and plugins (plugins/) go."
+  value       = aws_s3_bucket.artifacts.bucket
+}
+
+output "athena_results_bucket" {
+  description = "Athena query results."
+  value       = aws_s3_bucket.results.bucket
+}
+
+output "access_logs_bucket" {
+  description = "S3 server access logs of the other buckets."
+  value       = aws_s3_bucket.logs.bucket
+}
+
+output "pipeline_url" {
+  description = "Where the function reads its pipeline file (WEIR_PIPELINE)."
+  value       = "s3://${aws_s3_bucket.artifacts.bucket}/${var.pipeline_key}"
+}
+
+output "lake_location" {
+  description = "The pipeline file's [output] location."
+  value       = "s3://${aws_s3_bucket.lake.bucket}/${local.processed_prefix}"
+}
+
+output "dead_letter_location" {
+  description = "The pipeline file's [dead_letter] location."
+  value       = "s3://${aws_s3_bucket.lake.bucket}/${local.errors_prefix}"
+}
+
+output "function_name" {
+  description = "The Lambda function."
+  value       = aws_lambda_function.weir.function_name
+}
+
+output "log_group" {
+  description = "The function's CloudWatch log group."
+  value       = aws_cloudwatch_log_group.lambda.name
+}
+
+output "failure_queue_url" {
+  description = "SQS queue of batches the event source mapping gave up on."
+  value       = aws_sqs_queue.failures.url
+}
+
+output "glue_database" {
+  description = "Glue database of the tables (ecommerce_events, ecommerce_events_json, ecommerce_events_errors)."
+  value       = aws_glue_catalog_database.weir.name
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup to run queries in."
+  value       = aws_athena_workgroup.weir.name
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify, or null."
+  value       = var.create_alarm_topic ? aws_sns_topic.alarms[0].arn : null
+}
+
+output "api_url" {
+  description = "Base URL of the ingestion API (POST <url>/event, <url>/events), or null when enable_api is false."
+  value       = var.enable_api ? aws_api_gateway_stage.ingest[0].invoke_url : null
+}
+
+output "api_execution_arn" {
+  description = "Execution ARN of the ingestion API: grant producers execute-api:Invoke on <arn>/<stage>/POST/*."
+  value       = var.enable_api ? "${aws_api_gateway_rest_api.ingest[0].execution_arn}/${var.api_stage_name}/POST/*" : null
+}
+
+output "region" {
+  description = "The region everything is in."
+  value       = var.region
+}

@@ -1,0 +1,88 @@
+//! The AWS Lambda bootstrap: Weir's host on a Kinesis event source mapping.
+//! Everything it does is in `weir::lambda`; this wires it to the runtime API.
+//!
+//! `weir-lambda --check` loads the pipeline named by `WEIR_PIPELINE` as a
+//! cold start would, prints how long that took and how each plugin's code
+//! was obtained, and exits: a test of a deployment's settings, and the
+//! measure of its start-up time.
+
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use weir::lambda::event::{BatchResponse, KinesisEvent};
+use weir::lambda::{Host, Settings};
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_current_span(false)
+        .init();
+    let check = std::env::args().nth(1).is_some_and(|arg| arg == "--check");
+    let host = match Settings::from_env().and_then(Host::start) {
+        Ok(host) => host,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start");
+            eprintln!("weir-lambda: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let init_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (pipeline, version) = host.pipeline();
+    let plugins = host.plugins();
+    tracing::info!(
+        pipeline,
+        version,
+        init_ms,
+        plugins = %serde_json::to_string(&plugins).unwrap_or_default(),
+        "ready"
+    );
+    if check {
+        let report = serde_json::json!({
+            "pipeline": pipeline,
+            "version": version,
+            "init_ms": init_ms,
+            "plugins": plugins,
+        });
+        println!("{report}");
+        return ExitCode::SUCCESS;
+    }
+    let host = Arc::new(Mutex::new(host));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("weir-lambda: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let handler = service_fn(move |event: LambdaEvent<KinesisEvent>| {
+        let host = host.clone();
+        async move {
+            // The pipeline is synchronous: run it off the runtime's thread.
+            tokio::task::spawn_blocking(move || -> BatchResponse {
+                let mut host = host.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                host.handle(&event.payload)
+            })
+            .await
+            .map_err(lambda_runtime::Error::from)
+        }
+    });
+    match runtime.block_on(lambda_runtime::run(handler)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("weir-lambda: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

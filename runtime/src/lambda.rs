@@ -1,0 +1,477 @@
+//! The AWS Lambda host: Kinesis batches from an event source mapping through
+//! the pipeline into the lake on S3.
+//!
+//! - The pipeline file is named by `WEIR_PIPELINE`: `s3://bucket/key`, or a
+//!   path in the deployment package. Plugins other than bundled ones must be
+//!   pinned by sha256, checked before they are compiled.
+//! - Every `WEIR_RELOAD_SECONDS` (default 30) the host checks whether the
+//!   file changed (its ETag on S3, its checksum in a folder) and, between
+//!   batches, swaps to the new pipeline once it has loaded completely. One
+//!   that fails to load leaves the old one running; the failure is logged
+//!   once per version.
+//! - Each batch is written by [`crate::commit`]: objects named after the
+//!   shard and the first and last sequence numbers in them, and
+//!   `batchItemFailures` naming the first record whose output is not
+//!   durable.
+//! - One JSON log line and [`metrics`] in Embedded Metric Format per batch.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::batch::Batch;
+use crate::cache::{ModuleCache, Obtained};
+use crate::commit::{Committed, commit};
+use crate::config::{ConfigError, PipelineConfig, PipelineFile};
+use crate::engine::PluginEngine;
+use crate::lake::{FileOptions, LakeWriter};
+use crate::pipeline::{Pipeline, PluginStats};
+use crate::plugin::{LoadError, PluginSource};
+use crate::run::{Summary, load_pipeline};
+use crate::storage::{Location, S3Options, S3Store, Storage};
+
+pub mod event;
+pub mod metrics;
+
+use event::{BatchResponse, ItemFailure, KinesisEvent};
+use metrics::{BatchMetrics, PluginMetrics};
+
+/// Why the host cannot start, or cannot load a pipeline. One line each.
+#[derive(Debug, Error)]
+pub enum HostError {
+    #[error("{0}")]
+    Setting(String),
+    #[error("cannot read the pipeline {path}: {message}")]
+    Fetch { path: String, message: String },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("cannot open the lake at {location}: {message}")]
+    Lake { location: String, message: String },
+}
+
+/// The host's settings, from its environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `WEIR_PIPELINE`: `s3://bucket/key` or a path.
+    pub pipeline: String,
+    /// `WEIR_RELOAD_SECONDS`: how often to check the pipeline file for a
+    /// change; 0 checks before every batch. Default 30.
+    pub reload_every: Duration,
+    /// `WEIR_PRECOMPILED_DIR` (default `$LAMBDA_TASK_ROOT/precompiled`) and
+    /// `WEIR_CACHE_DIR` (default `/tmp/weir-cache`).
+    pub cache: ModuleCache,
+}
+
+impl Settings {
+    /// Read the settings from the environment.
+    pub fn from_env() -> Result<Settings, HostError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let pipeline = var("WEIR_PIPELINE").ok_or_else(|| {
+            HostError::Setting(
+                "WEIR_PIPELINE is not set: name the pipeline file, s3://bucket/key or a path in the package".into(),
+            )
+        })?;
+        let reload_every = match var("WEIR_RELOAD_SECONDS") {
+            None => Duration::from_secs(30),
+            Some(text) => Duration::from_secs(text.parse().map_err(|_| {
+                HostError::Setting(format!(
+                    "WEIR_RELOAD_SECONDS must be a whole number of seconds, not {text:?}"
+                ))
+            })?),
+        };
+        let shipped = var("WEIR_PRECOMPILED_DIR").map(PathBuf::from).or_else(|| {
+            var("LAMBDA_TASK_ROOT").map(|root| PathBuf::from(root).join("precompiled"))
+        });
+        let writable = var("WEIR_CACHE_DIR").unwrap_or_else(|| "/tmp/weir-cache".into());
+        Ok(Settings {
+            pipeline,
+            reload_every,
+            cache: ModuleCache {
+                shipped: shipped.into_iter().collect(),
+                writable: Some(PathBuf::from(writable)),
+            },
+        })
+    }
+}
+
+/// Where the pipeline file is read from.
+enum PipelineSource {
+    File(PathBuf),
+    S3 {
+        store: S3Store,
+        key: String,
+        location: Location,
+    },
+}
+
+impl PipelineSource {
+    fn open(text: &str) -> Result<PipelineSource, HostError> {
+        let fetch_error = |message: String| HostError::Fetch {
+            path: text.to_string(),
+            message,
+        };
+        match Location::parse(text, std::path::Path::new(".")).map_err(fetch_error)? {
+            Location::Local(path) => Ok(PipelineSource::File(path)),
+            location @ Location::S3 { .. } => {
+                let Location::S3 { bucket, prefix } = &location else {
+                    unreachable!()
+                };
+                let store = S3Store::connect(bucket, "", &S3Options::default())
+                    .map_err(|err| fetch_error(err.to_string()))?;
+                Ok(PipelineSource::S3 {
+                    store,
+                    key: prefix.clone(),
+                    location,
+                })
+            }
+        }
+    }
+
+    fn shown(&self) -> String {
+        match self {
+            PipelineSource::File(path) => path.display().to_string(),
+            PipelineSource::S3 { location, .. } => location.to_string(),
+        }
+    }
+
+    /// Where relative paths in the file are resolved: its folder or prefix.
+    fn base(&self) -> Location {
+        match self {
+            PipelineSource::File(path) => Location::Local(
+                path.parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .to_path_buf(),
+            ),
+            PipelineSource::S3 { location, .. } => {
+                let Location::S3 { bucket, prefix } = location else {
+                    unreachable!()
+                };
+                Location::S3 {
+                    bucket: bucket.clone(),
+                    prefix: prefix
+                        .rsplit_once('/')
+                        .map_or("", |(dir, _)| dir)
+                        .to_string(),
+                }
+            }
+        }
+    }
+
+    /// The file's text and its version.
+    fn fetch(&self) -> Result<(String, String), HostError> {
+        let fail = |message: String| HostError::Fetch {
+            path: self.shown(),
+            message,
+        };
+        let (bytes, version) = match self {
+            PipelineSource::File(path) => {
+                let bytes = std::fs::read(path).map_err(|err| fail(err.to_string()))?;
+                let version = checksum(&bytes);
+                (bytes, version)
+            }
+            PipelineSource::S3 { store, key, .. } => store
+                .read_versioned(key)
+                .map_err(|err| fail(err.to_string()))?,
+        };
+        let text = String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))?;
+        Ok((text, version))
+    }
+
+    /// The file's current version, cheaply: a HEAD request on S3.
+    fn version(&self) -> Result<String, HostError> {
+        match self {
+            PipelineSource::File(_) => self.fetch().map(|(_, version)| version),
+            PipelineSource::S3 { store, key, .. } => {
+                store.etag(key).map_err(|err| HostError::Fetch {
+                    path: self.shown(),
+                    message: err.to_string(),
+                })
+            }
+        }
+    }
+}
+
+fn checksum(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes)[..8])
+}
+
+/// A pipeline loaded and ready, with its lake opened.
+struct Active {
+    config: PipelineConfig,
+    pipeline: Pipeline,
+    version: String,
+    data: Storage,
+    errors: Storage,
+}
+
+impl Active {
+    fn load(engine: &PluginEngine, source: &PipelineSource) -> Result<Active, HostError> {
+        let (text, version) = source.fetch()?;
+        let shown = source.shown();
+        let stem = shown
+            .rsplit('/')
+            .next()
+            .and_then(|name| name.split('.').next())
+            .unwrap_or("pipeline")
+            .to_string();
+        let config = PipelineFile::parse(&text, &shown)?.resolve(&source.base(), &stem, &shown)?;
+        for spec in &config.plugins {
+            if !matches!(spec.source, PluginSource::Bundled(_)) && spec.sha256.is_none() {
+                return Err(HostError::Setting(format!(
+                    "plugin {}: the Lambda host runs only plugins pinned by sha256: add sha256 = \"…\" to its entry (`weir plugin inspect` prints it)",
+                    spec.source
+                )));
+            }
+        }
+        let pipeline = load_pipeline(engine, &config)?;
+        let lake_error = |location: &Location| {
+            let location = location.to_string();
+            move |err: std::io::Error| HostError::Lake {
+                location,
+                message: err.to_string(),
+            }
+        };
+        let data =
+            Storage::open(&config.location, &config.s3).map_err(lake_error(&config.location))?;
+        let errors = data
+            .sibling(&config.dead_letter, &config.s3)
+            .map_err(lake_error(&config.dead_letter))?;
+        Ok(Active {
+            config,
+            pipeline,
+            version,
+            data,
+            errors,
+        })
+    }
+}
+
+/// How one plugin was made ready, for the start-up report.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PluginReady {
+    /// Its name and version.
+    pub name: String,
+    pub version: String,
+    /// `compiled`, `shipped` (precompiled in the package) or `cached`.
+    pub code: &'static str,
+}
+
+/// The Lambda host: the engine, the pipeline in use and where it comes from.
+pub struct Host {
+    engine: PluginEngine,
+    source: PipelineSource,
+    active: Active,
+    reload_every: Duration,
+    last_check: Instant,
+    /// A version that failed to load, not tried again until it changes.
+    refused: Option<String>,
+}
+
+impl Host {
+    /// Load the pipeline and open the lake.
+    pub fn start(settings: Settings) -> Result<Host, HostError> {
+        let engine = PluginEngine::new()
+            .map_err(|err| {
+                HostError::Setting(format!("cannot start the WebAssembly engine: {err}"))
+            })?
+            .with_cache(settings.cache);
+        let source = PipelineSource::open(&settings.pipeline)?;
+        let active = Active::load(&engine, &source)?;
+        Ok(Host {
+            engine,
+            source,
+            active,
+            reload_every: settings.reload_every,
+            last_check: Instant::now(),
+            refused: None,
+        })
+    }
+
+    /// The pipeline's name and version.
+    pub fn pipeline(&self) -> (&str, &str) {
+        (&self.active.config.name, &self.active.version)
+    }
+
+    /// The plugins in use and how their code was obtained.
+    pub fn plugins(&self) -> Vec<PluginReady> {
+        self.active
+            .pipeline
+            .steps()
+            .iter()
+            .filter_map(|step| step.plugin())
+            .map(|plugin| PluginReady {
+                name: plugin.name.clone(),
+                version: plugin.version.clone(),
+                code: match plugin.obtained {
+                    Obtained::Compiled => "compiled",
+                    Obtained::Shipped => "shipped",
+                    Obtained::Cached => "cached",
+                },
+            })
+            .collect()
+    }
+
+    /// Swap to a changed pipeline file, if it is time to look and it loads.
+    fn maybe_reload(&mut self) {
+        if self.last_check.elapsed() < self.reload_every {
+            return;
+        }
+        self.last_check = Instant::now();
+        let version = match self.source.version() {
+            Ok(version) => version,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot check the pipeline for a change; keeping the one in use");
+                return;
+            }
+        };
+        if version == self.active.version || self.refused.as_ref() == Some(&version) {
+            return;
+        }
+        match Active::load(&self.engine, &self.source) {
+            Ok(active) => {
+                tracing::info!(
+                    pipeline = %active.config.name,
+                    from = %self.active.version,
+                    to = %active.version,
+                    "pipeline changed; swapped to the new version"
+                );
+                self.active = active;
+                self.refused = None;
+            }
+            Err(err) => {
+                tracing::error!(
+                    version = %version,
+                    error = %err,
+                    "the changed pipeline failed to load; keeping version {}",
+                    self.active.version
+                );
+                self.refused = Some(version);
+            }
+        }
+    }
+
+    /// Run one Kinesis batch and say which records Lambda must retry.
+    pub fn handle(&mut self, event: &KinesisEvent) -> BatchResponse {
+        let started = Instant::now();
+        self.maybe_reload();
+        if event.records.is_empty() {
+            return BatchResponse::default();
+        }
+        let (stream, shard) = event.shard();
+        let active = &mut self.active;
+        let mut batch = Batch::new(&format!("kinesis:{stream}/{shard}"))
+            .with_max_record_bytes(active.config.max_record_bytes);
+        let unit_of = event.fill(&mut batch);
+        let before: Vec<PluginStats> = active
+            .pipeline
+            .steps()
+            .iter()
+            .map(|step| step.stats.clone())
+            .collect();
+        let committed = match active.pipeline.run(&mut batch) {
+            Err(failed) => {
+                tracing::error!(error = %failed, "a plugin failed and on_plugin_error = \"fail\"; the batch will be retried");
+                retry_all(failed.to_string())
+            }
+            Ok(()) => {
+                let mut writer = LakeWriter::new(
+                    &active.data,
+                    &active.errors,
+                    &active.config.table,
+                    &format!("{stream}-{shard}"),
+                    FileOptions::of(&active.config),
+                )
+                .holding();
+                match writer.write(&mut batch) {
+                    Ok(()) => commit(writer, &unit_of),
+                    Err(err) => retry_all(format!("could not build the batch's files: {err}")),
+                }
+            }
+        };
+        let retry_from = committed.retry_from.unwrap_or(usize::MAX);
+        let mut summary = Summary::default();
+        let mut retried = 0;
+        for (record, &unit) in batch.records().iter().zip(&unit_of) {
+            if unit < retry_from {
+                summary.count_record(record);
+            } else {
+                retried += 1;
+            }
+        }
+        for failure in &committed.failures {
+            tracing::error!(error = %failure, "part of the batch is not durable");
+        }
+        for failure in &committed.not_withdrawn {
+            tracing::error!(error = %failure, "could not remove an object that holds retried records; a retry of the same records replaces it");
+        }
+        let response = match committed.retry_from {
+            Some(unit) => BatchResponse {
+                batch_item_failures: vec![ItemFailure {
+                    item_identifier: event.records[unit].kinesis.sequence_number.clone(),
+                }],
+            },
+            None => BatchResponse::default(),
+        };
+        let metrics = BatchMetrics {
+            pipeline: active.config.name.clone(),
+            version: active.version.clone(),
+            shard: shard.to_string(),
+            kinesis_records: event.records.len() as u64,
+            records_in: summary.read,
+            kept: summary.kept,
+            dropped: summary.dropped,
+            rejected: summary.rejected,
+            retried,
+            bytes_written: committed.bytes,
+            objects_written: committed.files + committed.error_files,
+            write_failures: committed.failures.len() as u64,
+            batch_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        tracing::info!(
+            pipeline = %metrics.pipeline,
+            version = %metrics.version,
+            stream = %stream,
+            shard = %shard,
+            kinesis_records = metrics.kinesis_records,
+            records = metrics.records_in,
+            kept = metrics.kept,
+            dropped = metrics.dropped,
+            rejected = metrics.rejected,
+            retried = metrics.retried,
+            objects = metrics.objects_written,
+            bytes = metrics.bytes_written,
+            withdrawn = committed.withdrawn,
+            retry_from = response.batch_item_failures.first().map(|failure| failure.item_identifier.as_str()),
+            ms = metrics.batch_ms,
+            "batch"
+        );
+        println!("{}", metrics.emf());
+        for (step, before) in active.pipeline.steps().iter().zip(&before) {
+            let plugin = PluginMetrics {
+                plugin: step.name().to_string(),
+                version: step.version().to_string(),
+                events_in: step.stats.events_in - before.events_in,
+                kept: step.stats.kept - before.kept,
+                dropped: step.stats.dropped - before.dropped,
+                rejected: step.stats.rejected - before.rejected,
+                failures: step.stats.failures - before.failures,
+                time_ms: (step.stats.time - before.time).as_secs_f64() * 1000.0,
+            };
+            println!("{}", plugin.emf(&metrics.pipeline, &metrics.version));
+        }
+        response
+    }
+}
+
+/// Nothing of the batch is durable: retry it all.
+fn retry_all(failure: String) -> Committed {
+    Committed {
+        retry_from: Some(0),
+        failures: vec![failure],
+        ..Committed::default()
+    }
+}

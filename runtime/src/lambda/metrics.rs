@@ -1,0 +1,158 @@
+//! Metrics in CloudWatch Embedded Metric Format: one JSON line on standard
+//! output per batch, and one per plugin, which CloudWatch turns into metrics
+//! without any API call from the function.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+/// The namespace Weir's metrics are published under.
+pub const NAMESPACE: &str = "Weir";
+
+/// The metrics of one batch.
+#[derive(Clone, Debug, Default)]
+pub struct BatchMetrics {
+    /// The pipeline's name, a dimension.
+    pub pipeline: String,
+    /// The pipeline's version (the ETag or checksum of its file), a property.
+    pub version: String,
+    /// The shard, a property.
+    pub shard: String,
+    /// Kinesis records in the batch.
+    pub kinesis_records: u64,
+    /// User records (after KPL de-aggregation) accounted for below.
+    pub records_in: u64,
+    /// Of those, kept, dropped and rejected.
+    pub kept: u64,
+    pub dropped: u64,
+    pub rejected: u64,
+    /// Records left to Lambda to retry (not counted above).
+    pub retried: u64,
+    /// Bytes and objects written and kept.
+    pub bytes_written: u64,
+    pub objects_written: u64,
+    /// Objects that could not be written.
+    pub write_failures: u64,
+    /// Time from the event's arrival to the answer, in milliseconds.
+    pub batch_ms: f64,
+}
+
+/// The metrics of one plugin over one batch.
+#[derive(Clone, Debug, Default)]
+pub struct PluginMetrics {
+    /// The plugin's name and version.
+    pub plugin: String,
+    pub version: String,
+    pub events_in: u64,
+    pub kept: u64,
+    pub dropped: u64,
+    pub rejected: u64,
+    pub failures: u64,
+    pub time_ms: f64,
+}
+
+/// An EMF document: `metrics` as (name, unit, value) under `dimensions`,
+/// plus `properties` that are logged but not metrics.
+fn document(
+    dimensions: &[(&str, &str)],
+    metrics: &[(&str, &str, f64)],
+    properties: &[(&str, &str)],
+) -> String {
+    let timestamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64);
+    let mut root = Map::new();
+    root.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [dimensions.iter().map(|(name, _)| *name).collect::<Vec<_>>()],
+                "Metrics": metrics.iter().map(|(name, unit, _)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    for (name, value) in dimensions.iter().chain(properties) {
+        root.insert((*name).into(), Value::from(*value));
+    }
+    for (name, _, value) in metrics {
+        root.insert((*name).into(), json!(value));
+    }
+    Value::Object(root).to_string()
+}
+
+impl BatchMetrics {
+    /// The batch's EMF line.
+    pub fn emf(&self) -> String {
+        document(
+            &[("Pipeline", &self.pipeline)],
+            &[
+                ("KinesisRecords", "Count", self.kinesis_records as f64),
+                ("RecordsIn", "Count", self.records_in as f64),
+                ("Kept", "Count", self.kept as f64),
+                ("Dropped", "Count", self.dropped as f64),
+                ("Rejected", "Count", self.rejected as f64),
+                ("Retried", "Count", self.retried as f64),
+                ("BytesWritten", "Bytes", self.bytes_written as f64),
+                ("ObjectsWritten", "Count", self.objects_written as f64),
+                ("WriteFailures", "Count", self.write_failures as f64),
+                ("BatchTime", "Milliseconds", self.batch_ms),
+            ],
+            &[("PipelineVersion", &self.version), ("Shard", &self.shard)],
+        )
+    }
+}
+
+impl PluginMetrics {
+    /// The plugin's EMF line, under the pipeline's name.
+    pub fn emf(&self, pipeline: &str, version: &str) -> String {
+        document(
+            &[("Pipeline", pipeline), ("Plugin", &self.plugin)],
+            &[
+                ("PluginEventsIn", "Count", self.events_in as f64),
+                ("PluginKept", "Count", self.kept as f64),
+                ("PluginDropped", "Count", self.dropped as f64),
+                ("PluginRejected", "Count", self.rejected as f64),
+                ("PluginFailures", "Count", self.failures as f64),
+                ("PluginTime", "Milliseconds", self.time_ms),
+            ],
+            &[
+                ("PipelineVersion", version),
+                ("PluginVersion", &self.version),
+            ],
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_line_declares_every_metric_it_carries() {
+        let line = BatchMetrics {
+            pipeline: "clickstream".into(),
+            version: "\"abc\"".into(),
+            records_in: 10,
+            kept: 7,
+            dropped: 2,
+            rejected: 1,
+            ..BatchMetrics::default()
+        }
+        .emf();
+        let doc: Value = serde_json::from_str(&line).unwrap();
+        assert!(!line.contains('\n'));
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "Weir");
+        assert_eq!(directive["Dimensions"], json!([["Pipeline"]]));
+        for metric in directive["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            assert!(doc[name].is_number(), "{name} has no value");
+        }
+        assert_eq!(doc["Kept"], 7.0);
+        assert_eq!(doc["Pipeline"], "clickstream");
+        assert_eq!(doc["PipelineVersion"], "\"abc\"");
+        assert!(doc["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
+    }
+}
