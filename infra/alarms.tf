@@ -15,12 +15,20 @@ resource "aws_sns_topic_policy" "alarms" {
   policy = data.aws_iam_policy_document.alarm_topic.json
 }
 
+locals {
+  # The topic's ARN, known before the topic is made (its policy names it).
+  alarm_topic_arn = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.name}-alarms"
+}
+
+# The TLS-only statement (tls.tf), and: this account's CloudWatch alarms
+# publish.
 data "aws_iam_policy_document" "alarm_topic" {
-  # This account's CloudWatch alarms publish.
+  source_policy_documents = [data.aws_iam_policy_document.tls_only["alarms"].json]
+
   statement {
     sid       = "CloudWatchAlarmsPublish"
     actions   = ["sns:Publish"]
-    resources = ["arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.name}-alarms"]
+    resources = [local.alarm_topic_arn]
 
     principals {
       type        = "Service"
@@ -33,24 +41,6 @@ data "aws_iam_policy_document" "alarm_topic" {
       values   = [local.account_id]
     }
   }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sns:Publish"]
-    resources = ["arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.name}-alarms"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
 }
 
 resource "aws_sns_topic_subscription" "alarm_email" {
@@ -60,67 +50,74 @@ resource "aws_sns_topic_subscription" "alarm_email" {
   endpoint  = var.alarm_email
 }
 
-# The age of the oldest record in the last batch the function read: growing
-# means the function cannot keep up (or keeps failing the same batch).
-resource "aws_cloudwatch_metric_alarm" "iterator_age" {
-  alarm_name          = "${local.function_name}-iterator-age"
-  alarm_description   = "Weir is more than ${var.iterator_age_alarm_ms} ms behind the stream ${local.stream_name}."
-  namespace           = "AWS/Lambda"
-  metric_name         = "IteratorAge"
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 5
-  datapoints_to_alarm = 3
-  threshold           = var.iterator_age_alarm_ms
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  dimensions = {
-    FunctionName = aws_lambda_function.weir.function_name
+locals {
+  # Each alarm notifies the topic on entering and leaving the alarm state, and
+  # treats missing data (no invocations, an empty queue) as not breaching.
+  alarms = {
+    # The age of the oldest record in the last batch the function read:
+    # growing means the function cannot keep up (or keeps failing the same
+    # batch).
+    iterator_age = {
+      name                = "${local.function_name}-iterator-age"
+      description         = "Weir is more than ${var.iterator_age_alarm_ms} ms behind the stream ${local.stream_name}."
+      namespace           = "AWS/Lambda"
+      metric_name         = "IteratorAge"
+      statistic           = "Maximum"
+      period              = 60
+      evaluation_periods  = 5
+      datapoints_to_alarm = 3
+      threshold           = var.iterator_age_alarm_ms
+      comparison_operator = "GreaterThanThreshold"
+      dimensions          = { FunctionName = aws_lambda_function.weir.function_name }
+    }
+    # Invocations that failed as a whole (a crash, a timeout, a bad pipeline);
+    # records the host could not write are reported per record and retried
+    # without counting here.
+    lambda_errors = {
+      name                = "${local.function_name}-errors"
+      description         = "The Weir function failed whole invocations: see its log group /aws/lambda/${local.function_name}."
+      namespace           = "AWS/Lambda"
+      metric_name         = "Errors"
+      statistic           = "Sum"
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = null
+      threshold           = var.lambda_errors_alarm_threshold
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      dimensions          = { FunctionName = aws_lambda_function.weir.function_name }
+    }
+    # Batches the event source mapping gave up on: their records are not in
+    # the lake. Each message names the shard and sequence numbers to replay.
+    failure_queue = {
+      name                = "${var.name}-failures-waiting"
+      description         = "Records Weir gave up on are waiting in ${aws_sqs_queue.failures.name}."
+      namespace           = "AWS/SQS"
+      metric_name         = "ApproximateNumberOfMessagesVisible"
+      statistic           = "Maximum"
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = null
+      threshold           = var.failure_queue_alarm_threshold
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      dimensions          = { QueueName = aws_sqs_queue.failures.name }
+    }
   }
 }
 
-# Invocations that failed as a whole (a crash, a timeout, a bad pipeline);
-# records the host could not write are reported per record and retried
-# without counting here.
-resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
-  alarm_name          = "${local.function_name}-errors"
-  alarm_description   = "The Weir function failed whole invocations: see its log group /aws/lambda/${local.function_name}."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = var.lambda_errors_alarm_threshold
-  comparison_operator = "GreaterThanOrEqualToThreshold"
+resource "aws_cloudwatch_metric_alarm" "weir" {
+  for_each            = local.alarms
+  alarm_name          = each.value.name
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  statistic           = each.value.statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.evaluation_periods
+  datapoints_to_alarm = each.value.datapoints_to_alarm
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison_operator
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
-
-  dimensions = {
-    FunctionName = aws_lambda_function.weir.function_name
-  }
-}
-
-# Batches the event source mapping gave up on: their records are not in the
-# lake. Each message names the shard and sequence numbers to replay.
-resource "aws_cloudwatch_metric_alarm" "failure_queue" {
-  alarm_name          = "${var.name}-failures-waiting"
-  alarm_description   = "Records Weir gave up on are waiting in ${aws_sqs_queue.failures.name}."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = var.failure_queue_alarm_threshold
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  dimensions = {
-    QueueName = aws_sqs_queue.failures.name
-  }
+  dimensions          = each.value.dimensions
 }

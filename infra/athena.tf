@@ -16,7 +16,7 @@ resource "aws_athena_workgroup" "weir" {
     }
 
     result_configuration {
-      output_location = "s3://${aws_s3_bucket.results.bucket}/results/"
+      output_location = "s3://${aws_s3_bucket.weir["results"].bucket}/results/"
 
       encryption_configuration {
         encryption_option = "SSE_KMS"

@@ -2,8 +2,9 @@
 # partition keys and projection as athena/ddl.sql and athena/ddl_json.sql
 # (which `weir athena ddl` generates from the pipeline file).
 # tests/python/check_infra.py fails when they differ: change the pipeline,
-# regenerate the DDL, then change these blocks to match. They are written out
-# in full, not generated from a list, so the check reads them as Athena will.
+# regenerate the DDL, then change these tables and column lists to match.
+# The column lists below are plain literals, in the DDL's order, so the check
+# reads them (through each table's `dynamic "columns"` block) as Athena will.
 #
 # Partition projection computes the partitions from the table properties: no
 # crawler, no MSCK REPAIR TABLE, nothing to add as the days go by.
@@ -14,7 +15,44 @@ resource "aws_glue_catalog_database" "weir" {
 }
 
 locals {
-  lake_url = "s3://${aws_s3_bucket.lake.bucket}"
+  lake_url = "s3://${aws_s3_bucket.weir["lake"].bucket}"
+
+  # The events' columns: the same in the Parquet and the JSON-lines table.
+  event_columns = [
+    { name = "user_id", type = "string" },
+    { name = "product_id", type = "string" },
+    { name = "product_category", type = "string" },
+    { name = "action", type = "string" },
+    { name = "price", type = "double" },
+    { name = "device", type = "string" },
+    { name = "timestamp", type = "timestamp" },
+    { name = "event_date", type = "date" },
+    { name = "event_hour", type = "bigint" },
+    { name = "day_of_week", type = "string" },
+    { name = "price_band", type = "string" },
+    { name = "is_high_value", type = "boolean" },
+  ]
+
+  # A rejected event: why, where from, and the original payload.
+  error_columns = [
+    { name = "payload", type = "string" },
+    { name = "payload_base64", type = "string" },
+    { name = "plugin", type = "string" },
+    { name = "plugin_version", type = "string" },
+    { name = "code", type = "string" },
+    { name = "reason", type = "string" },
+    { name = "source", type = "string" },
+    { name = "position", type = "string" },
+    { name = "arrival_time", type = "string" },
+  ]
+
+  # The events are partitioned by day; the tables' projection.* properties
+  # describe the same keys.
+  daily_partition_keys = [
+    { name = "year", type = "int" },
+    { name = "month", type = "int" },
+    { name = "day", type = "int" },
+  ]
 }
 
 # The events Weir keeps, as Parquet: the pipeline's location is
@@ -41,19 +79,12 @@ resource "aws_glue_catalog_table" "events" {
     "storage.location.template" = "${local.lake_url}/${local.processed_prefix}/ecommerce_events/year=$${year}/month=$${month}/day=$${day}"
   }
 
-  partition_keys {
-    name = "year"
-    type = "int"
-  }
-
-  partition_keys {
-    name = "month"
-    type = "int"
-  }
-
-  partition_keys {
-    name = "day"
-    type = "int"
+  dynamic "partition_keys" {
+    for_each = local.daily_partition_keys
+    content {
+      name = partition_keys.value.name
+      type = partition_keys.value.type
+    }
   }
 
   storage_descriptor {
@@ -68,64 +99,12 @@ resource "aws_glue_catalog_table" "events" {
       }
     }
 
-    columns {
-      name = "user_id"
-      type = "string"
-    }
-
-    columns {
-      name = "product_id"
-      type = "string"
-    }
-
-    columns {
-      name = "product_category"
-      type = "string"
-    }
-
-    columns {
-      name = "action"
-      type = "string"
-    }
-
-    columns {
-      name = "price"
-      type = "double"
-    }
-
-    columns {
-      name = "device"
-      type = "string"
-    }
-
-    columns {
-      name = "timestamp"
-      type = "timestamp"
-    }
-
-    columns {
-      name = "event_date"
-      type = "date"
-    }
-
-    columns {
-      name = "event_hour"
-      type = "bigint"
-    }
-
-    columns {
-      name = "day_of_week"
-      type = "string"
-    }
-
-    columns {
-      name = "price_band"
-      type = "string"
-    }
-
-    columns {
-      name = "is_high_value"
-      type = "boolean"
+    dynamic "columns" {
+      for_each = local.event_columns
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
     }
   }
 }
@@ -153,19 +132,12 @@ resource "aws_glue_catalog_table" "events_json" {
     "storage.location.template" = "${local.lake_url}/${var.json_prefix}/ecommerce_events_json/year=$${year}/month=$${month}/day=$${day}"
   }
 
-  partition_keys {
-    name = "year"
-    type = "int"
-  }
-
-  partition_keys {
-    name = "month"
-    type = "int"
-  }
-
-  partition_keys {
-    name = "day"
-    type = "int"
+  dynamic "partition_keys" {
+    for_each = local.daily_partition_keys
+    content {
+      name = partition_keys.value.name
+      type = partition_keys.value.type
+    }
   }
 
   storage_descriptor {
@@ -180,64 +152,12 @@ resource "aws_glue_catalog_table" "events_json" {
       }
     }
 
-    columns {
-      name = "user_id"
-      type = "string"
-    }
-
-    columns {
-      name = "product_id"
-      type = "string"
-    }
-
-    columns {
-      name = "product_category"
-      type = "string"
-    }
-
-    columns {
-      name = "action"
-      type = "string"
-    }
-
-    columns {
-      name = "price"
-      type = "double"
-    }
-
-    columns {
-      name = "device"
-      type = "string"
-    }
-
-    columns {
-      name = "timestamp"
-      type = "timestamp"
-    }
-
-    columns {
-      name = "event_date"
-      type = "date"
-    }
-
-    columns {
-      name = "event_hour"
-      type = "bigint"
-    }
-
-    columns {
-      name = "day_of_week"
-      type = "string"
-    }
-
-    columns {
-      name = "price_band"
-      type = "string"
-    }
-
-    columns {
-      name = "is_high_value"
-      type = "boolean"
+    dynamic "columns" {
+      for_each = local.event_columns
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
     }
   }
 }
@@ -276,49 +196,12 @@ resource "aws_glue_catalog_table" "events_errors" {
       serialization_library = "org.openx.data.jsonserde.JsonSerDe"
     }
 
-    columns {
-      name = "payload"
-      type = "string"
-    }
-
-    columns {
-      name = "payload_base64"
-      type = "string"
-    }
-
-    columns {
-      name = "plugin"
-      type = "string"
-    }
-
-    columns {
-      name = "plugin_version"
-      type = "string"
-    }
-
-    columns {
-      name = "code"
-      type = "string"
-    }
-
-    columns {
-      name = "reason"
-      type = "string"
-    }
-
-    columns {
-      name = "source"
-      type = "string"
-    }
-
-    columns {
-      name = "position"
-      type = "string"
-    }
-
-    columns {
-      name = "arrival_time"
-      type = "string"
+    dynamic "columns" {
+      for_each = local.error_columns
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
     }
   }
 }

@@ -50,8 +50,8 @@ data "aws_iam_policy_document" "lambda" {
     sid     = "ReadPipelineAndPlugins"
     actions = ["s3:GetObject"]
     resources = [
-      "${aws_s3_bucket.artifacts.arn}/pipelines/*",
-      "${aws_s3_bucket.artifacts.arn}/plugins/*",
+      "${aws_s3_bucket.weir["artifacts"].arn}/pipelines/*",
+      "${aws_s3_bucket.weir["artifacts"].arn}/plugins/*",
     ]
   }
 
@@ -66,7 +66,7 @@ data "aws_iam_policy_document" "lambda" {
       "s3:DeleteObject",
       "s3:AbortMultipartUpload",
     ]
-    resources = [for prefix in local.lake_write_prefixes : "${aws_s3_bucket.lake.arn}/${prefix}/*"]
+    resources = [for prefix in local.lake_write_prefixes : "${aws_s3_bucket.weir["lake"].arn}/${prefix}/*"]
   }
 
   # Batches the mapping gives up on, and failed asynchronous invocations.

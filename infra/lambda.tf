@@ -30,7 +30,7 @@ resource "aws_lambda_function" "weir" {
 
   environment {
     variables = {
-      WEIR_PIPELINE       = "s3://${aws_s3_bucket.artifacts.bucket}/${var.pipeline_key}"
+      WEIR_PIPELINE       = "s3://${aws_s3_bucket.weir["artifacts"].bucket}/${var.pipeline_key}"
       WEIR_RELOAD_SECONDS = tostring(var.pipeline_reload_seconds)
       WEIR_LOG            = "info"
     }

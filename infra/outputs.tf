@@ -15,17 +15,17 @@ output "kms_key_arn" {
 
 output "lake_bucket" {
   description = "The lake: processed/ (Parquet), errors/ (dead letters), raw/ and the JSON-lines prefix."
-  value       = aws_s3_bucket.lake.bucket
+  value       = aws_s3_bucket.weir["lake"].bucket
 }
 
 output "artifacts_bucket" {
   description = "Where the pipeline file (pipelines/) and plugins (plugins/) go."
-  value       = aws_s3_bucket.artifacts.bucket
+  value       = aws_s3_bucket.weir["artifacts"].bucket
 }
 
 output "athena_results_bucket" {
   description = "Athena query results."
-  value       = aws_s3_bucket.results.bucket
+  value       = aws_s3_bucket.weir["results"].bucket
 }
 
 output "access_logs_bucket" {
@@ -35,17 +35,17 @@ output "access_logs_bucket" {
 
 output "pipeline_url" {
   description = "Where the function reads its pipeline file (WEIR_PIPELINE)."
-  value       = "s3://${aws_s3_bucket.artifacts.bucket}/${var.pipeline_key}"
+  value       = "s3://${aws_s3_bucket.weir["artifacts"].bucket}/${var.pipeline_key}"
 }
 
 output "lake_location" {
   description = "The pipeline file's [output] location."
-  value       = "s3://${aws_s3_bucket.lake.bucket}/${local.processed_prefix}"
+  value       = "s3://${aws_s3_bucket.weir["lake"].bucket}/${local.processed_prefix}"
 }
 
 output "dead_letter_location" {
   description = "The pipeline file's [dead_letter] location."
-  value       = "s3://${aws_s3_bucket.lake.bucket}/${local.errors_prefix}"
+  value       = "s3://${aws_s3_bucket.weir["lake"].bucket}/${local.errors_prefix}"
 }
 
 output "function_name" {

@@ -10,27 +10,8 @@ resource "aws_sqs_queue" "failures" {
   kms_data_key_reuse_period_seconds = 300
 }
 
+# Requests without TLS are refused (tls.tf).
 resource "aws_sqs_queue_policy" "failures" {
   queue_url = aws_sqs_queue.failures.id
-  policy    = data.aws_iam_policy_document.failures_queue.json
-}
-
-data "aws_iam_policy_document" "failures_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.failures.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  policy    = data.aws_iam_policy_document.tls_only["failures"].json
 }

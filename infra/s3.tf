@@ -5,35 +5,82 @@
 #              bad pipeline is rolled back by restoring the previous version)
 #   results    Athena query results (expire)
 #   logs       server access logs of the three above
-# All: public access blocked, ACLs disabled, TLS required, versioned, old
-# versions and unfinished multipart uploads cleaned up by lifecycle rules.
+# All: public access blocked, ACLs disabled, TLS required (tls.tf), versioned,
+# old versions and unfinished multipart uploads cleaned up by lifecycle rules.
+#
+# The first three are made alike, one instance of each resource per entry of
+# local.buckets (aws_s3_bucket.weir["lake"], ...), which holds what differs
+# between them. The access-log bucket differs in more (SSE-S3, no access log
+# of its own, a policy that lets S3 deliver logs) and is written out below.
 
-# --- The lake ----------------------------------------------------------------
+locals {
+  # Per bucket: its name; the prefix of its access logs in the log bucket;
+  # its lifecycle rule over the whole bucket (the rule's id, the days an old
+  # version is kept, and its expiration block, or null for none); and the
+  # prefixes whose objects expire after some days, one rule each.
+  buckets = {
+    lake = {
+      name       = local.lake_bucket_name
+      log_prefix = "lake/"
+      # Retried batches overwrite their objects and compaction deletes small
+      # files: keep the old versions only long enough to undo a mistake, and
+      # remove the delete markers they leave.
+      lifecycle_rule  = "clean-up"
+      noncurrent_days = var.noncurrent_version_retention_days
+      expiration      = { expired_object_delete_marker = true }
+      # The optional raw copy expires (rule "expire-raw").
+      expiring_prefixes = { (local.raw_prefix) = var.raw_retention_days }
+    }
+    artifacts = {
+      name              = local.artifacts_bucket_name
+      log_prefix        = "artifacts/"
+      lifecycle_rule    = "clean-up"
+      noncurrent_days   = var.noncurrent_version_retention_days
+      expiration        = null
+      expiring_prefixes = {}
+    }
+    results = {
+      name       = local.results_bucket_name
+      log_prefix = "athena-results/"
+      # Query results are temporary: they expire, and so do their old versions.
+      lifecycle_rule    = "expire-results"
+      noncurrent_days   = 1
+      expiration        = { days = var.athena_results_retention_days }
+      expiring_prefixes = {}
+    }
+  }
+}
 
-resource "aws_s3_bucket" "lake" {
-  #checkov:skip=CKV_AWS_144:Single-region deployment: a replica needs a second region, key and bucket per deployment. The lake is versioned; add replication when the business needs the data to survive the loss of a region.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes object events: Athena reads the lake on demand through partition projection, so no crawler or trigger is notified.
-  bucket        = local.lake_bucket_name
+# --- The lake, artifacts and Athena results buckets ---------------------------
+
+resource "aws_s3_bucket" "weir" {
+  #checkov:skip=CKV_AWS_144:Single-region deployment: a replica needs a second region, key and bucket per deployment. The lake and artifacts are versioned against mistakes (pipelines and plugins are also rebuilt from source control); query results expire and can be recomputed from the lake. Add replication when the data must survive the loss of a region.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes object events: Athena reads the lake on demand through partition projection, the function notices a new pipeline by its ETag every WEIR_RELOAD_SECONDS, and clients fetch query results through the Athena API.
+  for_each      = local.buckets
+  bucket        = each.value.name
   force_destroy = var.force_destroy_buckets
 }
 
-resource "aws_s3_bucket_public_access_block" "lake" {
-  bucket                  = aws_s3_bucket.lake.id
+resource "aws_s3_bucket_public_access_block" "weir" {
+  for_each                = local.buckets
+  bucket                  = aws_s3_bucket.weir[each.key].id
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
   restrict_public_buckets = true
 }
 
-resource "aws_s3_bucket_ownership_controls" "lake" {
-  bucket = aws_s3_bucket.lake.id
+resource "aws_s3_bucket_ownership_controls" "weir" {
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.weir[each.key].id
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "lake" {
-  bucket = aws_s3_bucket.lake.id
+resource "aws_s3_bucket_server_side_encryption_configuration" "weir" {
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.weir[each.key].id
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
@@ -44,26 +91,30 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "lake" {
   }
 }
 
-resource "aws_s3_bucket_versioning" "lake" {
-  bucket = aws_s3_bucket.lake.id
+resource "aws_s3_bucket_versioning" "weir" {
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.weir[each.key].id
   versioning_configuration {
     status = "Enabled"
   }
 }
 
-resource "aws_s3_bucket_logging" "lake" {
-  bucket        = aws_s3_bucket.lake.id
+resource "aws_s3_bucket_logging" "weir" {
+  for_each      = local.buckets
+  bucket        = aws_s3_bucket.weir[each.key].id
   target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "lake/"
+  target_prefix = each.value.log_prefix
+
+  # S3 refuses a logging target that has not yet granted log delivery.
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
-resource "aws_s3_bucket_lifecycle_configuration" "lake" {
-  bucket = aws_s3_bucket.lake.id
+resource "aws_s3_bucket_lifecycle_configuration" "weir" {
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.weir[each.key].id
 
-  # Retried batches overwrite their objects and compaction deletes small
-  # files: keep the old versions only long enough to undo a mistake.
   rule {
-    id     = "clean-up"
+    id     = each.value.lifecycle_rule
     status = "Enabled"
     filter {}
 
@@ -72,185 +123,41 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     }
 
     noncurrent_version_expiration {
-      noncurrent_days = var.noncurrent_version_retention_days
+      noncurrent_days = each.value.noncurrent_days
     }
 
-    expiration {
-      expired_object_delete_marker = true
-    }
-  }
-
-  rule {
-    id     = "expire-raw"
-    status = "Enabled"
-    filter {
-      prefix = "${local.raw_prefix}/"
-    }
-
-    expiration {
-      days = var.raw_retention_days
+    dynamic "expiration" {
+      for_each = each.value.expiration[*]
+      content {
+        days                         = try(expiration.value.days, null)
+        expired_object_delete_marker = try(expiration.value.expired_object_delete_marker, null)
+      }
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.lake]
-}
+  dynamic "rule" {
+    for_each = each.value.expiring_prefixes
+    content {
+      id     = "expire-${rule.key}"
+      status = "Enabled"
+      filter {
+        prefix = "${rule.key}/"
+      }
 
-resource "aws_s3_bucket_policy" "lake" {
-  bucket     = aws_s3_bucket.lake.id
-  policy     = data.aws_iam_policy_document.tls_only["lake"].json
-  depends_on = [aws_s3_bucket_public_access_block.lake]
-}
-
-# --- Artifacts: pipelines and plugins -----------------------------------------
-
-resource "aws_s3_bucket" "artifacts" {
-  #checkov:skip=CKV_AWS_144:Single-region deployment: pipelines and plugins are built from source control and can be uploaded again; the bucket is versioned against mistakes.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes object events: the function notices a new pipeline by its ETag every WEIR_RELOAD_SECONDS.
-  bucket        = local.artifacts_bucket_name
-  force_destroy = var.force_destroy_buckets
-}
-
-resource "aws_s3_bucket_public_access_block" "artifacts" {
-  bucket                  = aws_s3_bucket.artifacts.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.weir.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_versioning" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_logging" "artifacts" {
-  bucket        = aws_s3_bucket.artifacts.id
-  target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "artifacts/"
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  rule {
-    id     = "clean-up"
-    status = "Enabled"
-    filter {}
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = var.incomplete_upload_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = var.noncurrent_version_retention_days
+      expiration {
+        days = rule.value
+      }
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.artifacts]
+  depends_on = [aws_s3_bucket_versioning.weir]
 }
 
-resource "aws_s3_bucket_policy" "artifacts" {
-  bucket     = aws_s3_bucket.artifacts.id
-  policy     = data.aws_iam_policy_document.tls_only["artifacts"].json
-  depends_on = [aws_s3_bucket_public_access_block.artifacts]
-}
-
-# --- Athena query results ----------------------------------------------------
-
-resource "aws_s3_bucket" "results" {
-  #checkov:skip=CKV_AWS_144:Query results are temporary (they expire after athena_results_retention_days) and can be recomputed from the lake; a replica would only add cost.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes object events: clients fetch results through the Athena API.
-  bucket        = local.results_bucket_name
-  force_destroy = var.force_destroy_buckets
-}
-
-resource "aws_s3_bucket_public_access_block" "results" {
-  bucket                  = aws_s3_bucket.results.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "results" {
-  bucket = aws_s3_bucket.results.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "results" {
-  bucket = aws_s3_bucket.results.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.weir.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_versioning" "results" {
-  bucket = aws_s3_bucket.results.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_logging" "results" {
-  bucket        = aws_s3_bucket.results.id
-  target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "athena-results/"
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "results" {
-  bucket = aws_s3_bucket.results.id
-
-  rule {
-    id     = "expire-results"
-    status = "Enabled"
-    filter {}
-
-    expiration {
-      days = var.athena_results_retention_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 1
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = var.incomplete_upload_days
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.results]
-}
-
-resource "aws_s3_bucket_policy" "results" {
-  bucket     = aws_s3_bucket.results.id
-  policy     = data.aws_iam_policy_document.tls_only["results"].json
-  depends_on = [aws_s3_bucket_public_access_block.results]
+resource "aws_s3_bucket_policy" "weir" {
+  for_each   = local.buckets
+  bucket     = aws_s3_bucket.weir[each.key].id
+  policy     = data.aws_iam_policy_document.tls_only[each.key].json
+  depends_on = [aws_s3_bucket_public_access_block.weir]
 }
 
 # --- Server access logs --------------------------------------------------------
@@ -325,59 +232,11 @@ resource "aws_s3_bucket_policy" "logs" {
   depends_on = [aws_s3_bucket_public_access_block.logs]
 }
 
-# --- Bucket policies -----------------------------------------------------------
-
-locals {
-  tls_only_buckets = {
-    lake      = aws_s3_bucket.lake.arn
-    artifacts = aws_s3_bucket.artifacts.arn
-    results   = aws_s3_bucket.results.arn
-  }
-}
-
-# Refuse every request that does not come over TLS.
-data "aws_iam_policy_document" "tls_only" {
-  for_each = local.tls_only_buckets
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [each.value, "${each.value}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
+# The TLS-only statement (tls.tf), and: S3 delivers the access logs of this
+# deployment's buckets, and only those.
 data "aws_iam_policy_document" "logs_bucket" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
+  source_policy_documents = [data.aws_iam_policy_document.tls_only["logs"].json]
 
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-
-  # S3 delivers the access logs of this deployment's buckets, and only those.
   statement {
     sid       = "S3ServerAccessLogDelivery"
     actions   = ["s3:PutObject"]
@@ -397,7 +256,7 @@ data "aws_iam_policy_document" "logs_bucket" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = values(local.tls_only_buckets)
+      values   = [for bucket in aws_s3_bucket.weir : bucket.arn]
     }
   }
 }

@@ -9,8 +9,9 @@
 //! CPU, and the plugin is then compiled as if there were no such file.
 //!
 //! Compiled code runs natively, outside the sandbox, so it is read only from
-//! places as trusted as the binary: the deployment package and this host's
-//! own cache folder. It is never fetched from S3.
+//! places as trusted as the binary: the folders of precompiled plugins the
+//! host is given, beside a `.wasm` only inside the deployment package, and
+//! this host's own cache folder. It is never fetched from S3.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,9 @@ pub struct ModuleCache {
     pub shipped: Vec<PathBuf>,
     /// The folder this host writes what it compiles into (and reads back).
     pub writable: Option<PathBuf>,
+    /// The deployment package: a `.cwasm` beside a packaged `.wasm` is used
+    /// only inside it. None: never beside a `.wasm`.
+    pub package: Option<PathBuf>,
 }
 
 /// How a plugin's code was obtained, for logs and the init-time report.
@@ -56,6 +60,7 @@ impl ModuleCache {
         beside: Option<&Path>,
     ) -> wasmtime::Result<(Component, Obtained)> {
         let name = Self::file_name(sha256);
+        let beside = beside.filter(|dir| self.in_package(dir));
         let shipped = self.shipped.iter().map(PathBuf::as_path).chain(beside);
         for dir in shipped {
             if let Some(component) = load(engine, &dir.join(&name)) {
@@ -74,6 +79,20 @@ impl ModuleCache {
             tracing::warn!(dir = %dir.display(), %err, "could not cache a compiled plugin");
         }
         Ok((component, Obtained::Compiled))
+    }
+}
+
+impl ModuleCache {
+    /// Is `dir` inside the deployment package (after resolving links and
+    /// `..`)?
+    fn in_package(&self, dir: &Path) -> bool {
+        let Some(package) = &self.package else {
+            return false;
+        };
+        match (std::fs::canonicalize(dir), std::fs::canonicalize(package)) {
+            (Ok(dir), Ok(package)) => dir.starts_with(package),
+            _ => false,
+        }
     }
 }
 
@@ -101,10 +120,15 @@ fn store(component: &Component, dir: &Path, name: &str) -> std::io::Result<()> {
     let bytes = component.serialize().map_err(std::io::Error::other)?;
     std::fs::create_dir_all(dir)?;
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(&bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&temp, dir.join(name))
+    let written = std::fs::File::create(&temp).and_then(|mut file| {
+        file.write_all(&bytes)?;
+        file.sync_all()
+    });
+    let stored = written.and_then(|()| std::fs::rename(&temp, dir.join(name)));
+    if stored.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    stored
 }
 
 /// Compile a component for `target` (a target triple such as

@@ -7,9 +7,11 @@
 //! record, which may hold many aggregated user records) that has output in
 //! a file that failed, or that shares a file with a later unit that will be
 //! retried. Files written that hold retried units are removed again, so the
-//! retry, which writes them anew, cannot duplicate their rows; and since
-//! file names come from the first and last positions of their rows, a retry
-//! of the same records replaces any file that could not be removed.
+//! retry, which writes them anew, cannot duplicate their rows; so are the
+//! files that failed, in case a write reported as failed did land. File
+//! names come from the first and last positions of their rows, so a retry
+//! of exactly the same records replaces any file that could not be removed;
+//! a retry of other records (Lambda splitting a failed batch) does not.
 
 use crate::lake::{FileRecord, LakeWriter, Zone};
 
@@ -35,8 +37,13 @@ pub struct Committed {
 
 /// Finish `writer` (a [`holding`](LakeWriter::holding) writer given one
 /// batch), publish its files, and find how far they are durable. `unit_of`
-/// gives the unit of each record of the batch, in order.
-pub fn commit(writer: LakeWriter, unit_of: &[usize]) -> Committed {
+/// gives the unit of each record of the batch, in order; a file not written
+/// by `deadline` counts as failed.
+pub fn commit(
+    writer: LakeWriter,
+    unit_of: &[usize],
+    deadline: Option<std::time::Instant>,
+) -> Committed {
     let held = match writer.finish_held() {
         Ok(held) => held,
         Err(err) => {
@@ -47,7 +54,7 @@ pub fn commit(writer: LakeWriter, unit_of: &[usize]) -> Committed {
             };
         }
     };
-    let published = held.publish();
+    let published = held.publish(deadline);
     let spans: Vec<FileSpan> = published
         .files
         .iter()
@@ -66,17 +73,23 @@ pub fn commit(writer: LakeWriter, unit_of: &[usize]) -> Committed {
         ..Committed::default()
     };
     for ((record, result), span) in published.files.iter().zip(&spans) {
+        let retried = retry_from.is_some_and(|point| span.last >= point);
         match result {
-            Err(err) => committed.failures.push(err.clone()),
-            Ok(_) if retry_from.is_some_and(|point| span.last >= point) => {
-                match published.delete(record) {
-                    Ok(()) => committed.withdrawn += 1,
-                    Err(err) => committed
-                        .not_withdrawn
-                        .push(format!("{}: {err}", published.location(record))),
-                }
+            Ok(bytes) if !retried => {
+                count(&mut committed, record, *bytes);
+                continue;
             }
-            Ok(bytes) => count(&mut committed, record, *bytes),
+            Ok(_) => {}
+            // A write reported as failed may still have landed (its answer
+            // lost after the server stored it): it is removed too.
+            Err(err) => committed.failures.push(err.clone()),
+        }
+        match published.delete(record) {
+            Ok(()) => committed.withdrawn += u64::from(result.is_ok()),
+            Err(err) if result.is_ok() => committed
+                .not_withdrawn
+                .push(format!("{}: {err}", published.location(record))),
+            Err(_) => {}
         }
     }
     committed

@@ -379,11 +379,19 @@ impl PipelineFile {
                 config_json,
             });
         }
-        let location = Location::resolve(&self.output.location, base)
-            .map_err(|err| invalid(format!("output.location: {err}")))?;
+        // A lake is never beside a pipeline file read from S3 (that is where
+        // plugins go): it must be named in full.
+        let lake = |key: &str, text: &str| {
+            if base.is_s3() && !text.starts_with("s3://") {
+                return Err(invalid(format!(
+                    "{key} {text:?}: in a pipeline file read from S3 it must be s3://bucket/prefix"
+                )));
+            }
+            Location::resolve(text, base).map_err(|err| invalid(format!("{key}: {err}")))
+        };
+        let location = lake("output.location", &self.output.location)?;
         let dead_letter = match &self.dead_letter.location {
-            Some(text) => Location::resolve(text, base)
-                .map_err(|err| invalid(format!("dead_letter.location: {err}")))?,
+            Some(text) => lake("dead_letter.location", text)?,
             None => location.join("_errors"),
         };
 

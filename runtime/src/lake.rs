@@ -189,8 +189,9 @@ pub struct HeldFiles {
 }
 
 impl HeldFiles {
-    /// Publish every file, several at once on S3, and wait for each.
-    pub fn publish(self) -> Published {
+    /// Publish every file, several at once on S3, and wait for each (on S3,
+    /// until `deadline` at most: a write still under way then is failed).
+    pub fn publish(self, deadline: Option<std::time::Instant>) -> Published {
         let mut records = Vec::with_capacity(self.files.len());
         let mut data = Vec::new();
         let mut errors = Vec::new();
@@ -208,8 +209,8 @@ impl HeldFiles {
                 Zone::DeadLetters => errors.push(item),
             }
         }
-        let mut data_results = self.data.publish_each(data).into_iter();
-        let mut error_results = self.errors.publish_each(errors).into_iter();
+        let mut data_results = self.data.publish_each(data, deadline).into_iter();
+        let mut error_results = self.errors.publish_each(errors, deadline).into_iter();
         let files = records
             .into_iter()
             .map(|record| {

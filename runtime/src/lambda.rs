@@ -9,7 +9,7 @@
 //!   batches, swaps to the new pipeline once it has loaded completely. One
 //!   that fails to load leaves the old one running; the failure is logged
 //!   once per version.
-//! - Each batch is written by [`crate::commit`]: objects named after the
+//! - Each batch is run by [`crate::shard`] and written by [`crate::commit`]: objects named after the
 //!   shard and the first and last sequence numbers in them, and
 //!   `batchItemFailures` naming the first record whose output is not
 //!   durable.
@@ -21,15 +21,13 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::batch::Batch;
 use crate::cache::{ModuleCache, Obtained};
-use crate::commit::{Committed, commit};
 use crate::config::{ConfigError, PipelineConfig, PipelineFile};
 use crate::engine::PluginEngine;
-use crate::lake::{FileOptions, LakeWriter};
 use crate::pipeline::{Pipeline, PluginStats};
 use crate::plugin::{LoadError, PluginSource};
-use crate::run::{Summary, load_pipeline};
+use crate::run::load_pipeline;
+use crate::shard::{self, LakeTarget, Outcome};
 use crate::storage::{Location, S3Options, S3Store, Storage};
 
 pub mod event;
@@ -87,12 +85,14 @@ impl Settings {
             var("LAMBDA_TASK_ROOT").map(|root| PathBuf::from(root).join("precompiled"))
         });
         let writable = var("WEIR_CACHE_DIR").unwrap_or_else(|| "/tmp/weir-cache".into());
+        let package = var("LAMBDA_TASK_ROOT").map(PathBuf::from);
         Ok(Settings {
             pipeline,
             reload_every,
             cache: ModuleCache {
                 shipped: shipped.into_iter().collect(),
                 writable: Some(PathBuf::from(writable)),
+                package,
             },
         })
     }
@@ -209,21 +209,39 @@ struct Active {
 }
 
 impl Active {
+    /// Fetch the pipeline file and load it.
     fn load(engine: &PluginEngine, source: &PipelineSource) -> Result<Active, HostError> {
         let (text, version) = source.fetch()?;
+        Active::from_text(engine, source, &text, version)
+    }
+
+    /// Load the pipeline `text` of `version`: its plugins fetched, checked
+    /// against their sha256, compiled and initialised; its lake opened.
+    fn from_text(
+        engine: &PluginEngine,
+        source: &PipelineSource,
+        text: &str,
+        version: String,
+    ) -> Result<Active, HostError> {
         let shown = source.shown();
-        let stem = shown
-            .rsplit('/')
-            .next()
-            .and_then(|name| name.split('.').next())
-            .unwrap_or("pipeline")
-            .to_string();
-        let config = PipelineFile::parse(&text, &shown)?.resolve(&source.base(), &stem, &shown)?;
+        let name = shown.rsplit('/').next().unwrap_or(&shown);
+        let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        let config = PipelineFile::parse(text, &shown)?.resolve(&source.base(), stem, &shown)?;
         for spec in &config.plugins {
             if !matches!(spec.source, PluginSource::Bundled(_)) && spec.sha256.is_none() {
                 return Err(HostError::Setting(format!(
                     "plugin {}: the Lambda host runs only plugins pinned by sha256: add sha256 = \"…\" to its entry (`weir plugin inspect` prints it)",
                     spec.source
+                )));
+            }
+        }
+        for (key, location) in [
+            ("output.location", &config.location),
+            ("dead_letter.location", &config.dead_letter),
+        ] {
+            if !location.is_s3() {
+                return Err(HostError::Setting(format!(
+                    "{key} is {location}: on Lambda the lake must be on S3 (s3://bucket/prefix); a local folder is lost with the sandbox"
                 )));
             }
         }
@@ -250,6 +268,10 @@ impl Active {
     }
 }
 
+/// How long a version that failed to load is left before it is tried again
+/// (its plugins may have been uploaded after it).
+const RETRY_REFUSED: Duration = Duration::from_secs(300);
+
 /// How one plugin was made ready, for the start-up report.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PluginReady {
@@ -267,8 +289,9 @@ pub struct Host {
     active: Active,
     reload_every: Duration,
     last_check: Instant,
-    /// A version that failed to load, not tried again until it changes.
-    refused: Option<String>,
+    /// A version that failed to load, and when: not tried again until the
+    /// file changes or [`RETRY_REFUSED`] has passed.
+    refused: Option<(String, Instant)>,
 }
 
 impl Host {
@@ -328,10 +351,25 @@ impl Host {
                 return;
             }
         };
-        if version == self.active.version || self.refused.as_ref() == Some(&version) {
+        let refused_lately = self
+            .refused
+            .as_ref()
+            .is_some_and(|(refused, when)| *refused == version && when.elapsed() < RETRY_REFUSED);
+        if version == self.active.version || refused_lately {
             return;
         }
-        match Active::load(&self.engine, &self.source) {
+        // The version is the fetched file's own, whatever the check saw.
+        let (text, fetched) = match self.source.fetch() {
+            Ok(fetched) => fetched,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the changed pipeline; keeping the one in use");
+                return;
+            }
+        };
+        if fetched == self.active.version {
+            return;
+        }
+        match Active::from_text(&self.engine, &self.source, &text, fetched.clone()) {
             Ok(active) => {
                 tracing::info!(
                     pipeline = %active.config.name,
@@ -344,63 +382,63 @@ impl Host {
             }
             Err(err) => {
                 tracing::error!(
-                    version = %version,
+                    version = %fetched,
                     error = %err,
                     "the changed pipeline failed to load; keeping version {}",
                     self.active.version
                 );
-                self.refused = Some(version);
+                self.refused = Some((fetched, Instant::now()));
             }
         }
     }
 
-    /// Run one Kinesis batch and say which records Lambda must retry.
-    pub fn handle(&mut self, event: &KinesisEvent) -> BatchResponse {
+    /// Run one Kinesis batch and say which records Lambda must retry; an
+    /// error when a plugin failed under `on_plugin_error = "fail"`.
+    /// Writes not finished by `deadline` (a margin before the invocation's
+    /// own) count as failed, so the answer goes back in time.
+    pub fn handle(
+        &mut self,
+        event: &KinesisEvent,
+        deadline: Option<Instant>,
+    ) -> Result<BatchResponse, String> {
         let started = Instant::now();
         self.maybe_reload();
         if event.records.is_empty() {
-            return BatchResponse::default();
+            return Ok(BatchResponse::default());
         }
         let (stream, shard) = event.shard();
         let active = &mut self.active;
-        let mut batch = Batch::new(&format!("kinesis:{stream}/{shard}"))
-            .with_max_record_bytes(active.config.max_record_bytes);
-        let unit_of = event.fill(&mut batch);
         let before: Vec<PluginStats> = active
             .pipeline
             .steps()
             .iter()
             .map(|step| step.stats.clone())
             .collect();
-        let committed = match active.pipeline.run(&mut batch) {
-            Err(failed) => {
-                tracing::error!(error = %failed, "a plugin failed and on_plugin_error = \"fail\"; the batch will be retried");
-                retry_all(failed.to_string())
-            }
-            Ok(()) => {
-                let mut writer = LakeWriter::new(
-                    &active.data,
-                    &active.errors,
-                    &active.config.table,
-                    &format!("{stream}-{shard}"),
-                    FileOptions::of(&active.config),
-                )
-                .holding();
-                match writer.write(&mut batch) {
-                    Ok(()) => commit(writer, &unit_of),
-                    Err(err) => retry_all(format!("could not build the batch's files: {err}")),
-                }
-            }
+        let decoded = event.decode();
+        let target = LakeTarget {
+            config: &active.config,
+            data: &active.data,
+            errors: &active.errors,
         };
-        let retry_from = committed.retry_from.unwrap_or(usize::MAX);
-        let mut summary = Summary::default();
-        let mut retried = 0;
-        for (record, &unit) in batch.records().iter().zip(&unit_of) {
-            if unit < retry_from {
-                summary.count_record(record);
-            } else {
-                retried += 1;
-            }
+        let Outcome {
+            committed,
+            summary,
+            retried,
+            plugin_failed,
+        } = shard::process(
+            &mut active.pipeline,
+            &target,
+            stream,
+            shard,
+            event.shard_records(&decoded),
+            deadline,
+        );
+        if let Some(cause) = plugin_failed {
+            // Nothing was written. An error (not a partial answer) lets
+            // Lambda split the batch, when the mapping bisects on errors,
+            // down to the record the plugin fails on.
+            tracing::error!(error = %cause, "a plugin failed and on_plugin_error = \"fail\"; failing the invocation");
+            return Err(cause);
         }
         for failure in &committed.failures {
             tracing::error!(error = %failure, "part of the batch is not durable");
@@ -463,15 +501,6 @@ impl Host {
             };
             println!("{}", plugin.emf(&metrics.pipeline, &metrics.version));
         }
-        response
-    }
-}
-
-/// Nothing of the batch is durable: retry it all.
-fn retry_all(failure: String) -> Committed {
-    Committed {
-        retry_from: Some(0),
-        failures: vec![failure],
-        ..Committed::default()
+        Ok(response)
     }
 }

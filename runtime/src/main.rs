@@ -57,9 +57,77 @@ enum Command {
         /// Share of deliberately bad events (0.0 to 1.0).
         #[arg(long, default_value_t = 0.0)]
         bad_fraction: f64,
+        /// Time of the first event (RFC 3339, UTC).
+        #[arg(long, default_value = "2026-02-16T00:00:00Z")]
+        start: String,
+        /// Days the events are spread over (fractions allowed: 0.5 is 12 hours).
+        #[arg(long, default_value_t = 7.0)]
+        days: f64,
+        /// Distinct users.
+        #[arg(long, default_value_t = 5_000)]
+        users: u64,
         /// Output file; standard output when absent.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Send JSON lines to a Kinesis stream (PutRecords, within the service's
+    /// limits), retrying the records it refuses. Exits non-zero, naming the
+    /// lines, if any record could not be sent.
+    Send {
+        /// The stream's name.
+        #[arg(long)]
+        stream: String,
+        /// A Kinesis-compatible endpoint instead of AWS's (for example a
+        /// local server); `AWS_ENDPOINT_URL_KINESIS` works too.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// The field whose value is the partition key.
+        #[arg(long, default_value = "user_id")]
+        partition_key: String,
+        /// Most records per second.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Tries per record before it counts as not sent.
+        #[arg(long, default_value_t = 8)]
+        max_attempts: u32,
+        /// Print the report as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+        /// JSON lines to send, or `-` for standard input.
+        input: String,
+    },
+    /// Read every shard of a Kinesis stream through the pipeline into the
+    /// lake, as the Lambda host does, checkpointing each shard once its
+    /// output is durable. Ctrl-C stops after the batch in hand is written.
+    Consume {
+        /// The stream's name.
+        #[arg(long)]
+        stream: String,
+        /// The pipeline file (TOML).
+        #[arg(long)]
+        pipeline: PathBuf,
+        /// A Kinesis-compatible endpoint instead of AWS's.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Lake folder or `s3://bucket/prefix`, instead of the pipeline's.
+        #[arg(long)]
+        out: Option<String>,
+        /// Where checkpoints are kept: a file or `s3://bucket/key`.
+        /// Default `weir-checkpoints-<stream>.json`.
+        #[arg(long)]
+        checkpoint: Option<String>,
+        /// Records per batch (and per GetRecords call), 1 to 10,000.
+        #[arg(long, default_value_t = 1000)]
+        batch_records: i32,
+        /// Start shards without a checkpoint at new records, not the oldest.
+        #[arg(long)]
+        latest: bool,
+        /// Stop once every shard is caught up (for tests and batch use).
+        #[arg(long)]
+        until_drained: bool,
+        /// Print the summary as JSON on standard output.
+        #[arg(long)]
+        json: bool,
     },
     /// Generate events and run the bundled clickstream pipeline over them:
     /// the whole job, end to end, in one command.
@@ -307,18 +375,77 @@ fn execute(command: Command) -> Result<()> {
             events,
             seed,
             bad_fraction,
+            start,
+            days,
+            users,
             out,
         } => {
             if !(0.0..=1.0).contains(&bad_fraction) {
                 bail!("--bad-fraction must be between 0 and 1, not {bad_fraction}");
             }
+            let start_micros = weir_plugin::time::Timestamp::parse(&start)
+                .map_err(|_| anyhow::anyhow!("--start {start:?} is not an RFC 3339 date-time"))?
+                .unix_micros;
+            if days.is_nan() || days <= 0.0 || days > 3660.0 {
+                bail!("--days must be above 0 and at most 3660, not {days}");
+            }
+            if users == 0 {
+                bail!("--users must be at least 1");
+            }
             let options = GenerateOptions {
                 events,
                 seed,
                 bad_fraction,
-                ..GenerateOptions::default()
+                start_micros,
+                window_seconds: (days * 86_400.0).round().max(1.0) as i64,
+                users,
             };
             write_events(&options, out.as_ref())
+        }
+        Command::Send {
+            stream,
+            endpoint,
+            partition_key,
+            rate,
+            max_attempts,
+            json,
+            input,
+        } => send_command(
+            weir::kinesis::send::SendOptions {
+                stream,
+                key_field: partition_key,
+                rate,
+                max_attempts,
+            },
+            endpoint.as_deref(),
+            &input,
+            json,
+        ),
+        Command::Consume {
+            stream,
+            pipeline,
+            endpoint,
+            out,
+            checkpoint,
+            batch_records,
+            latest,
+            until_drained,
+            json,
+        } => {
+            if !(1..=10_000).contains(&batch_records) {
+                bail!("--batch-records must be 1 to 10000, not {batch_records}");
+            }
+            let checkpoint =
+                checkpoint.unwrap_or_else(|| format!("weir-checkpoints-{stream}.json"));
+            let options = weir::kinesis::consume::ConsumeOptions {
+                stream,
+                batch_records,
+                from_latest: latest,
+                until_drained,
+                poll: std::time::Duration::from_secs(1),
+            };
+            let config = PipelineFile::load(&pipeline)?;
+            consume_command(config, options, endpoint.as_deref(), out, &checkpoint, json)
         }
         Command::Demo { dir, events } => {
             std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
@@ -747,11 +874,9 @@ fn write_events(options: &GenerateOptions, out: Option<&PathBuf>) -> Result<()> 
     sink.flush().context("write events")
 }
 
-fn run_pipeline(
-    mut config: weir::config::PipelineConfig,
-    input: &str,
-    out: Option<String>,
-) -> Result<Summary> {
+/// `--out`: the lake elsewhere than the pipeline says, with its dead letters
+/// unless the pipeline names their place.
+fn redirect_output(config: &mut weir::config::PipelineConfig, out: Option<String>) -> Result<()> {
     if let Some(out) = out {
         let out = location_arg("--out", &out)?;
         if config.dead_letter == config.location.join("_errors") {
@@ -759,6 +884,176 @@ fn run_pipeline(
         }
         config.location = out;
     }
+    Ok(())
+}
+
+/// `weir send`.
+fn send_command(
+    options: weir::kinesis::send::SendOptions,
+    endpoint: Option<&str>,
+    input: &str,
+    json: bool,
+) -> Result<()> {
+    if options.max_attempts == 0 {
+        bail!("--max-attempts must be at least 1");
+    }
+    if options
+        .rate
+        .is_some_and(|rate| rate.is_nan() || rate <= 0.0)
+    {
+        bail!("--rate must be above 0");
+    }
+    let mut reader: Box<dyn std::io::BufRead> = if input == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(input).with_context(|| format!("cannot read {input}"))?,
+        ))
+    };
+    let kinesis =
+        weir::kinesis::Kinesis::connect(endpoint).context("cannot start the Kinesis client")?;
+    let bar = ProgressBar::new_spinner();
+    let report = weir::kinesis::send::send(&kinesis, &options, &mut reader, &mut |report| {
+        bar.set_message(format!(
+            "{} sent, {} not sent, {} retried",
+            report.sent,
+            report.failed.len(),
+            report.retried
+        ));
+        bar.tick();
+    })
+    .with_context(|| format!("cannot read {input}"))?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    eprintln!(
+        "sent {} records to {} in {:.2}s ({:.0} records/s); {} blank lines skipped, {} entries retried",
+        report.sent,
+        options.stream,
+        report.seconds,
+        report.sent as f64 / report.seconds.max(1e-9),
+        report.blank,
+        report.retried
+    );
+    if !report.failed.is_empty() {
+        let lines: Vec<String> = report
+            .failed
+            .iter()
+            .take(20)
+            .map(|(line, _)| line.to_string())
+            .collect();
+        let more = if report.failed.len() > 20 {
+            ", …"
+        } else {
+            ""
+        };
+        bail!(
+            "could not send {} of {} lines (lines {}{more}); the first: {}",
+            report.failed.len(),
+            report.lines,
+            lines.join(", "),
+            report.failed[0].1
+        );
+    }
+    Ok(())
+}
+
+/// `weir consume`.
+fn consume_command(
+    mut config: weir::config::PipelineConfig,
+    options: weir::kinesis::consume::ConsumeOptions,
+    endpoint: Option<&str>,
+    out: Option<String>,
+    checkpoint: &str,
+    json: bool,
+) -> Result<()> {
+    redirect_output(&mut config, out)?;
+    let engine = engine()?;
+    let mut pipeline = load_pipeline(&engine, &config)?;
+    let data = weir::storage::Storage::open(&config.location, &config.s3)
+        .with_context(|| format!("cannot open the lake at {}", config.location))?;
+    let errors = data
+        .sibling(&config.dead_letter, &config.s3)
+        .with_context(|| format!("cannot open the dead letters at {}", config.dead_letter))?;
+    let store =
+        weir::kinesis::consume::CheckpointStore::open(&location_arg("--checkpoint", checkpoint)?)?;
+    let kinesis =
+        weir::kinesis::Kinesis::connect(endpoint).context("cannot start the Kinesis client")?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        kinesis.spawn(async move {
+            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+            eprintln!("stopping after the batch in hand is written");
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+    }
+    let started = std::time::Instant::now();
+    let target = weir::shard::LakeTarget {
+        config: &config,
+        data: &data,
+        errors: &errors,
+    };
+    let bar = ProgressBar::new_spinner();
+    let report = weir::kinesis::consume::consume(
+        &kinesis,
+        &options,
+        &mut pipeline,
+        &target,
+        &store,
+        &stop,
+        &mut |report| {
+            bar.set_message(format!(
+                "{} events: {} kept, {} dropped, {} rejected",
+                report.summary.read,
+                report.summary.kept,
+                report.summary.dropped,
+                report.summary.rejected
+            ));
+            bar.tick();
+        },
+    )?;
+    bar.finish_and_clear();
+    let mut summary = report.summary.clone();
+    summary.elapsed = started.elapsed();
+    summary.take_plugins(&pipeline);
+    eprintln!("{summary}");
+    eprintln!(
+        "stream {}: {} Kinesis records in {} batches ({} resumed) from {} shards ({} finished); checkpoints: {checkpoint}",
+        options.stream,
+        report.kinesis_records,
+        report.batches,
+        report.resumed,
+        report.shards,
+        report.shards_finished
+    );
+    if json {
+        let mut value: serde_json::Value = serde_json::from_str(&summary_json(&summary))?;
+        value["kinesis_records"] = report.kinesis_records.into();
+        value["batches"] = report.batches.into();
+        value["resumed"] = report.resumed.into();
+        value["shards"] = report.shards.into();
+        value["shards_finished"] = report.shards_finished.into();
+        value["stopped"] = stop.load(std::sync::atomic::Ordering::SeqCst).into();
+        println!("{value}");
+    }
+    if !summary.balanced() {
+        bail!("events unaccounted for: {summary:?}");
+    }
+    Ok(())
+}
+
+fn run_pipeline(
+    mut config: weir::config::PipelineConfig,
+    input: &str,
+    out: Option<String>,
+) -> Result<Summary> {
+    redirect_output(&mut config, out)?;
     let engine = engine()?;
     let mut pipeline = load_pipeline(&engine, &config)?;
     let bar = ProgressBar::new(0);

@@ -114,6 +114,34 @@ impl Summary {
         }
     }
 
+    /// Take each plugin's name, version and counters from `pipeline`.
+    pub fn take_plugins(&mut self, pipeline: &Pipeline) {
+        self.plugins = pipeline
+            .steps()
+            .iter()
+            .map(|step| {
+                (
+                    step.name().to_string(),
+                    step.version().to_string(),
+                    step.stats.clone(),
+                )
+            })
+            .collect();
+    }
+
+    /// Add another summary's counts (not its plugins, files or time).
+    pub fn add(&mut self, other: &Summary) {
+        self.read += other.read;
+        self.kept += other.kept;
+        self.dropped += other.dropped;
+        self.rejected += other.rejected;
+        self.host_rejected += other.host_rejected;
+        self.host_dropped += other.host_dropped;
+        for (key, count) in &other.rejects_by_code {
+            *self.rejects_by_code.entry(key.clone()).or_default() += count;
+        }
+    }
+
     /// True when every record read is accounted for exactly once.
     pub fn balanced(&self) -> bool {
         self.read == self.kept + self.dropped + self.rejected
@@ -242,17 +270,7 @@ pub fn run(
         progress(source.bytes_read, source.total_bytes, &summary);
     }
     summary.written = writer.finish().map_err(output_error)?;
-    summary.plugins = pipeline
-        .steps()
-        .iter()
-        .map(|step| {
-            (
-                step.name().to_string(),
-                step.version().to_string(),
-                step.stats.clone(),
-            )
-        })
-        .collect();
+    summary.take_plugins(pipeline);
     summary.elapsed = started.elapsed();
     Ok(summary)
 }

@@ -237,9 +237,14 @@ impl Storage {
     }
 
     /// Publish finished bodies as `(body, key, content type)`, several at
-    /// once on S3, and wait until each is durable: one result per body, in
-    /// order. Unlike [`Storage::publish`], one failure stops nothing.
-    pub fn publish_each(&self, files: Vec<(Body, String, &'static str)>) -> Vec<io::Result<u64>> {
+    /// once on S3, and wait until each is durable (on S3, until `deadline`
+    /// at most): one result per body, in order. Unlike [`Storage::publish`],
+    /// one failure stops nothing.
+    pub fn publish_each(
+        &self,
+        files: Vec<(Body, String, &'static str)>,
+        deadline: Option<std::time::Instant>,
+    ) -> Vec<io::Result<u64>> {
         match self {
             Storage::S3(store) => {
                 let mut sizes = Vec::with_capacity(files.len());
@@ -255,11 +260,16 @@ impl Storage {
                         ))),
                     }
                 }
-                let mut results = store.put_each(objects).into_iter();
+                let mut results = store.put_each(objects, deadline).into_iter();
                 sizes
                     .into_iter()
                     .map(|size| {
-                        size.and_then(|size| results.next().unwrap_or(Ok(())).map(|()| size))
+                        size.and_then(|size| {
+                            results
+                                .next()
+                                .unwrap_or_else(|| Err(io::Error::other("no result for an object")))
+                                .map(|()| size)
+                        })
                     })
                     .collect()
             }

@@ -9,6 +9,7 @@ mod contract;
 mod fixtures;
 mod guide;
 mod infra;
+mod kinesis;
 mod lambda;
 mod misbehaving;
 mod nothing_lost;

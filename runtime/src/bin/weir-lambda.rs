@@ -14,6 +14,19 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use weir::lambda::event::{BatchResponse, KinesisEvent};
 use weir::lambda::{Host, Settings};
 
+/// When writes must be done: a margin (a fifth of the time left, at most
+/// five seconds) before the invocation's deadline (milliseconds since the
+/// epoch), so failures are reported before Lambda ends the invocation.
+fn write_deadline(deadline_ms: u64) -> Option<Instant> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_millis() as u64;
+    let left = deadline_ms.checked_sub(now_ms)?;
+    let margin = (left / 5).min(5_000);
+    Some(Instant::now() + std::time::Duration::from_millis(left - margin))
+}
+
 fn main() -> ExitCode {
     let started = Instant::now();
     tracing_subscriber::fmt()
@@ -70,12 +83,18 @@ fn main() -> ExitCode {
         let host = host.clone();
         async move {
             // The pipeline is synchronous: run it off the runtime's thread.
-            tokio::task::spawn_blocking(move || -> BatchResponse {
-                let mut host = host.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                host.handle(&event.payload)
+            let answer = tokio::task::spawn_blocking(move || -> Result<BatchResponse, String> {
+                let Ok(mut host) = host.lock() else {
+                    // A batch panicked part way: plugin instances may be in
+                    // any state. A fresh process is the safe way on.
+                    eprintln!("weir-lambda: an earlier batch panicked; exiting for a fresh start");
+                    std::process::exit(1);
+                };
+                host.handle(&event.payload, write_deadline(event.context.deadline))
             })
             .await
-            .map_err(lambda_runtime::Error::from)
+            .map_err(lambda_runtime::Error::from)?;
+            answer.map_err(lambda_runtime::Error::from)
         }
     });
     match runtime.block_on(lambda_runtime::run(handler)) {

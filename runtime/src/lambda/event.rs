@@ -8,7 +8,7 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{Batch, Stage};
+use crate::shard::ShardRecord;
 
 /// A Kinesis event, as Lambda delivers it.
 #[derive(Clone, Debug, Deserialize)]
@@ -79,57 +79,42 @@ impl KinesisEvent {
         (stream, shard)
     }
 
-    /// Push every user record into `batch`: one per Kinesis record, or each
-    /// of a KPL aggregate's, positioned `<sequence number>:<index>`. Returns
-    /// the Kinesis record (unit) of each record pushed, in order. A record
-    /// whose data is not base64 is rejected by the host (code `bad-base64`)
-    /// with its text as the payload.
-    pub fn fill(&self, batch: &mut Batch) -> Vec<usize> {
-        let mut unit_of = Vec::with_capacity(self.records.len());
-        let host = Stage::host();
-        let mut position = String::new();
-        for (unit, record) in self.records.iter().enumerate() {
+    /// Each record's data, decoded from base64, or why it could not be.
+    pub fn decode(&self) -> Vec<Result<Vec<u8>, String>> {
+        self.records
+            .iter()
+            .map(|record| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(record.kinesis.data.trim())
+                    .map_err(|err| format!("the Kinesis record's data is not base64: {err}"))
+            })
+            .collect()
+    }
+
+    /// The records as a shard's, with their data as `decoded` by
+    /// [`KinesisEvent::decode`]; a record that is not base64 keeps its text.
+    pub fn shard_records<'a>(
+        &'a self,
+        decoded: &'a [Result<Vec<u8>, String>],
+    ) -> impl Iterator<Item = ShardRecord<'a>> {
+        self.records.iter().zip(decoded).map(|(record, data)| {
             let kinesis = &record.kinesis;
-            let arrival_micros = (kinesis.approximate_arrival_timestamp * 1e6).round() as i64;
-            match base64::engine::general_purpose::STANDARD.decode(kinesis.data.trim()) {
-                Ok(data) => {
-                    let users = crate::kpl::user_records(&data);
-                    let aggregated = users.len() != 1 || users[0].len() != data.len();
-                    for (index, user) in users.into_iter().enumerate() {
-                        position.clear();
-                        position.push_str(&kinesis.sequence_number);
-                        if aggregated {
-                            position.push(':');
-                            position.push_str(itoa::Buffer::new().format(index));
-                        }
-                        batch.push(user, &position, arrival_micros);
-                        unit_of.push(unit);
-                    }
-                }
-                Err(err) => {
-                    batch.push(
-                        kinesis.data.as_bytes(),
-                        &kinesis.sequence_number,
-                        arrival_micros,
-                    );
-                    batch.reject(
-                        batch.len() - 1,
-                        &host,
-                        "bad-base64",
-                        &format!("the Kinesis record's data is not base64: {err}"),
-                    );
-                    unit_of.push(unit);
-                }
+            ShardRecord {
+                data: match data {
+                    Ok(bytes) => Ok(bytes.as_slice()),
+                    Err(reason) => Err((kinesis.data.as_bytes(), reason.clone())),
+                },
+                sequence: &kinesis.sequence_number,
+                arrival_micros: (kinesis.approximate_arrival_timestamp * 1e6).round() as i64,
             }
-        }
-        unit_of
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::Fate;
+    use crate::batch::{Batch, Fate};
 
     fn event(records: &[(&str, &str)]) -> KinesisEvent {
         let records: Vec<serde_json::Value> = records
@@ -165,7 +150,8 @@ mod tests {
         ]);
         assert_eq!(event.shard(), ("clicks", "shardId-000000000003"));
         let mut batch = Batch::new("kinesis");
-        let units = event.fill(&mut batch);
+        let decoded = event.decode();
+        let units = crate::shard::fill(&mut batch, event.shard_records(&decoded));
         assert_eq!(units, vec![0, 1, 1, 2]);
         let positions: Vec<&str> = (0..batch.len()).map(|i| batch.position(i)).collect();
         assert_eq!(positions, vec!["100", "200:0", "200:1", "300"]);

@@ -283,8 +283,12 @@ impl S3Store {
 
     /// Write `(key, body, content type)` objects, `concurrency` at a time,
     /// and wait for all: one result per object, in order, each error naming
-    /// its object.
-    pub fn put_each(&self, objects: Vec<(String, Vec<u8>, &'static str)>) -> Vec<io::Result<()>> {
+    /// its object. A write not finished by `deadline` is given up and failed.
+    pub fn put_each(
+        &self,
+        objects: Vec<(String, Vec<u8>, &'static str)>,
+        deadline: Option<std::time::Instant>,
+    ) -> Vec<io::Result<()>> {
         let count = objects.len();
         let puts: Vec<_> = objects
             .into_iter()
@@ -294,16 +298,17 @@ impl S3Store {
                 let key = join_key(&self.prefix, &key);
                 let part_size = self.shared.part_size;
                 async move {
-                    put(
-                        &client,
-                        &bucket,
-                        &key,
-                        Bytes::from(body),
-                        content_type,
-                        part_size,
-                    )
-                    .await
-                    .map_err(|err| {
+                    let body = Bytes::from(body);
+                    let write = put(&client, &bucket, &key, body, content_type, part_size);
+                    let result = match deadline {
+                        Some(at) => tokio::time::timeout_at(at.into(), write)
+                            .await
+                            .unwrap_or_else(|_| {
+                                Err("not finished before the invocation's deadline".into())
+                            }),
+                        None => write.await,
+                    };
+                    result.map_err(|err| {
                         io::Error::other(format!("could not write s3://{bucket}/{key}: {err}"))
                     })
                 }
