@@ -1,7 +1,8 @@
 # Three alarms that mean "events are not reaching the lake": the function
 # falls behind the stream, the function fails as a whole, or the mapping gave
-# up on records (they are in the failure queue). They notify the alarm topic
-# when create_alarm_topic is true.
+# up on records (they are in the failure queue); two more with the Firehose
+# variant (local.firehose_alarms). They notify the alarm topic when
+# create_alarm_topic is true.
 
 resource "aws_sns_topic" "alarms" {
   count             = var.create_alarm_topic ? 1 : 0
@@ -104,8 +105,49 @@ locals {
   }
 }
 
+locals {
+  # With the Firehose variant (enable_firehose), two more: the transform
+  # fails whole invocations (Firehose retries, then files the records under
+  # firehose-errors/), or a nightly ETL run failed for good (the ETL failure
+  # queue holds its event). Empty when the variant is off.
+  firehose_alarms = merge(
+    {
+      for function in aws_lambda_function.firehose_transform :
+      "firehose_transform_errors" => {
+        name                = "${function.function_name}-errors"
+        description         = "The Firehose transform failed whole invocations: see its log group /aws/lambda/${function.function_name} and s3://${local.lake_bucket_name}/${local.firehose_errors_prefix}/."
+        namespace           = "AWS/Lambda"
+        metric_name         = "Errors"
+        statistic           = "Sum"
+        period              = 300
+        evaluation_periods  = 1
+        datapoints_to_alarm = null
+        threshold           = var.lambda_errors_alarm_threshold
+        comparison_operator = "GreaterThanOrEqualToThreshold"
+        dimensions          = { FunctionName = function.function_name }
+      }
+    },
+    {
+      for queue in aws_sqs_queue.etl_failures :
+      "etl_failures" => {
+        name                = "${queue.name}-waiting"
+        description         = "A nightly ETL run failed for good: its event is in ${queue.name}; see the log group /aws/lambda/${local.etl_function_name}, then run that day again."
+        namespace           = "AWS/SQS"
+        metric_name         = "ApproximateNumberOfMessagesVisible"
+        statistic           = "Maximum"
+        period              = 300
+        evaluation_periods  = 1
+        datapoints_to_alarm = null
+        threshold           = 1
+        comparison_operator = "GreaterThanOrEqualToThreshold"
+        dimensions          = { QueueName = queue.name }
+      }
+    },
+  )
+}
+
 resource "aws_cloudwatch_metric_alarm" "weir" {
-  for_each            = local.alarms
+  for_each            = merge(local.alarms, local.firehose_alarms)
   alarm_name          = each.value.name
   alarm_description   = each.value.description
   namespace           = each.value.namespace

@@ -2,6 +2,16 @@
 # its behalf, may do. Nothing else: no wildcard actions, and every resource
 # named where AWS lets it be.
 
+locals {
+  # What every function made from the zip may read of the artifacts bucket
+  # (here, firehose.tf, etl.tf): the pipeline file and the plugins it names,
+  # under plugins/ or beside the pipeline under pipelines/.
+  pipeline_object_arns = [
+    "${aws_s3_bucket.weir["artifacts"].arn}/pipelines/*",
+    "${aws_s3_bucket.weir["artifacts"].arn}/plugins/*",
+  ]
+}
+
 data "aws_iam_policy_document" "lambda_assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -47,12 +57,9 @@ data "aws_iam_policy_document" "lambda" {
   # s3:GetObject also allows HeadObject, which the host uses for the
   # pipeline's ETag on reload.
   statement {
-    sid     = "ReadPipelineAndPlugins"
-    actions = ["s3:GetObject"]
-    resources = [
-      "${aws_s3_bucket.weir["artifacts"].arn}/pipelines/*",
-      "${aws_s3_bucket.weir["artifacts"].arn}/plugins/*",
-    ]
+    sid       = "ReadPipelineAndPlugins"
+    actions   = ["s3:GetObject"]
+    resources = local.pipeline_object_arns
   }
 
   # Write the lake: s3:PutObject covers single puts and the multipart calls

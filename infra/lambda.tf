@@ -1,5 +1,16 @@
 # The Weir host as a Lambda function on the stream.
 
+locals {
+  # The environment of every function made from the zip: this one, and the
+  # Firehose transform and the ETL of the Firehose variant (firehose.tf,
+  # etl.tf), which run the same pipeline.
+  lambda_environment = {
+    WEIR_PIPELINE       = "s3://${aws_s3_bucket.weir["artifacts"].bucket}/${var.pipeline_key}"
+    WEIR_RELOAD_SECONDS = tostring(var.pipeline_reload_seconds)
+    WEIR_LOG            = "info"
+  }
+}
+
 resource "aws_cloudwatch_log_group" "lambda" {
   #checkov:skip=CKV_AWS_338:Operational logs of a stream processor, not an audit trail (CloudTrail is that); every event's fate is kept in the lake and its dead letters. Retention is var.log_retention_days, 30 by default, to bound cost; raise it to 365 where policy asks.
   name              = "/aws/lambda/${local.function_name}"
@@ -29,11 +40,7 @@ resource "aws_lambda_function" "weir" {
   kms_key_arn = aws_kms_key.weir.arn
 
   environment {
-    variables = {
-      WEIR_PIPELINE       = "s3://${aws_s3_bucket.weir["artifacts"].bucket}/${var.pipeline_key}"
-      WEIR_RELOAD_SECONDS = tostring(var.pipeline_reload_seconds)
-      WEIR_LOG            = "info"
-    }
+    variables = local.lambda_environment
   }
 
   tracing_config {

@@ -20,11 +20,21 @@ locals {
   stream_name   = "${var.name}-events"
   function_name = "${var.name}-processor"
 
+  # The Firehose variant (enable_firehose, firehose.tf and etl.tf): the
+  # delivery stream and the two more functions made from the same zip.
+  firehose_name           = "${var.name}-firehose"
+  transform_function_name = "${var.name}-firehose-transform"
+  etl_function_name       = "${var.name}-etl"
+
   # The lake's layout: what the pipeline file's `location` and
   # `[dead_letter] location` point at (see README.md).
   processed_prefix = "processed"
   errors_prefix    = "errors"
   raw_prefix       = "raw"
+  # The Firehose variant's: what the delivery stream writes (transformed
+  # events, partitioned by the event's day) and where it files what failed.
+  firehose_prefix        = "firehose"
+  firehose_errors_prefix = "firehose-errors"
 
   # Prefixes of the lake the function may write and delete under.
   lake_write_prefixes = distinct(concat(

@@ -92,3 +92,33 @@ output "region" {
   description = "The region everything is in."
   value       = var.region
 }
+
+output "firehose_stream_name" {
+  description = "The Firehose delivery stream producers put events to (Direct PUT), or null when enable_firehose is false."
+  value       = one(aws_kinesis_firehose_delivery_stream.events[*].name)
+}
+
+output "firehose_stream_arn" {
+  description = "ARN of the Firehose delivery stream: grant producers firehose:PutRecord and firehose:PutRecordBatch on it. Null when enable_firehose is false."
+  value       = one(aws_kinesis_firehose_delivery_stream.events[*].arn)
+}
+
+output "firehose_transform_function_name" {
+  description = "The Lambda function Firehose transforms records with, or null when enable_firehose is false."
+  value       = one(aws_lambda_function.firehose_transform[*].function_name)
+}
+
+output "raw_location" {
+  description = "The raw zone the delivery stream keeps every source record in and the ETL reads (its event's input), or null when enable_firehose is false."
+  value       = var.enable_firehose ? "s3://${aws_s3_bucket.weir["lake"].bucket}/${local.raw_prefix}" : null
+}
+
+output "etl_function_name" {
+  description = "The Lambda function the nightly schedule invokes to run the previous day's raw zone into the lake, or null when enable_firehose is false."
+  value       = one(aws_lambda_function.etl[*].function_name)
+}
+
+output "etl_failure_queue_url" {
+  description = "SQS queue of ETL runs that failed for good (the event of each), or null when enable_firehose is false."
+  value       = one(aws_sqs_queue.etl_failures[*].url)
+}

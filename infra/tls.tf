@@ -1,6 +1,7 @@
 # Every resource policy of the deployment refuses requests that do not come
 # over TLS (aws:SecureTransport false -> Deny): the four buckets' policies
-# (s3.tf), the alarm topic's (alarms.tf) and the failure queue's (queue.tf).
+# (s3.tf), the alarm topic's (alarms.tf), the failure queue's (queue.tf) and
+# the ETL failure queue's (etl.tf, with enable_firehose).
 # Each starts from its document here; the access-log bucket and the alarm
 # topic add statements of their own to it.
 
@@ -14,6 +15,11 @@ locals {
     {
       alarms   = { actions = ["sns:Publish"], resources = [local.alarm_topic_arn] }
       failures = { actions = ["sqs:*"], resources = [aws_sqs_queue.failures.arn] }
+    },
+    # The ETL failure queue (etl.tf), when the Firehose variant is on.
+    {
+      for queue in aws_sqs_queue.etl_failures :
+      "etl_failures" => { actions = ["sqs:*"], resources = [queue.arn] }
     },
   )
 }

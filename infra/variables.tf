@@ -407,6 +407,91 @@ variable "api_manage_cloudwatch_role" {
   default     = true
 }
 
+# --- Optional Firehose variant and nightly ETL ---------------------------------
+
+variable "enable_firehose" {
+  description = "Create the Firehose variant: a Direct PUT delivery stream whose records the Weir host transforms (a second function from the same zip) into s3://<lake>/firehose/, with every source record kept under raw/, and a nightly schedule that runs the previous day's raw/ through the pipeline into processed/ (a third function from the same zip)."
+  type        = bool
+  default     = false
+}
+
+variable "firehose_buffering_size_mb" {
+  description = "MiB the delivery stream gathers per partition (and for the raw copy) before it writes an object (64-128; dynamic partitioning needs at least 64)."
+  type        = number
+  default     = 64
+
+  validation {
+    condition     = var.firehose_buffering_size_mb >= 64 && var.firehose_buffering_size_mb <= 128 && floor(var.firehose_buffering_size_mb) == var.firehose_buffering_size_mb
+    error_message = "firehose_buffering_size_mb must be a whole number from 64 to 128."
+  }
+}
+
+variable "firehose_buffering_interval_seconds" {
+  description = "Seconds the delivery stream gathers records before it writes an object, whatever their size (60-900): how late a record reaches the lake at most, about."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.firehose_buffering_interval_seconds >= 60 && var.firehose_buffering_interval_seconds <= 900 && floor(var.firehose_buffering_interval_seconds) == var.firehose_buffering_interval_seconds
+    error_message = "firehose_buffering_interval_seconds must be a whole number from 60 to 900."
+  }
+}
+
+variable "firehose_transform_memory_mb" {
+  description = "Memory in MB of the Firehose transform function (128-10240); CPU grows with it."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.firehose_transform_memory_mb >= 128 && var.firehose_transform_memory_mb <= 10240
+    error_message = "firehose_transform_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "firehose_transform_timeout_seconds" {
+  description = "Timeout in seconds of the Firehose transform function (60-300): Firehose asks for at least a minute, and waits at most five."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.firehose_transform_timeout_seconds >= 60 && var.firehose_transform_timeout_seconds <= 300
+    error_message = "firehose_transform_timeout_seconds must be between 60 and 300."
+  }
+}
+
+variable "etl_schedule" {
+  description = "When the nightly ETL runs, an EventBridge Scheduler cron() or rate() expression in UTC. It processes the UTC day before the run, so keep it early in the day and after the last buffer of the day before is delivered (firehose_buffering_interval_seconds)."
+  type        = string
+  default     = "cron(30 1 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(cron|rate)\\(.+\\)$", var.etl_schedule))
+    error_message = "etl_schedule must be a cron(...) or rate(...) expression, e.g. cron(30 1 * * ? *)."
+  }
+}
+
+variable "etl_memory_mb" {
+  description = "Memory in MB of the ETL function (128-10240); CPU grows with it, and a day's raw objects are read one at a time."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.etl_memory_mb >= 128 && var.etl_memory_mb <= 10240
+    error_message = "etl_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "etl_timeout_seconds" {
+  description = "Timeout in seconds of the ETL function (60-900): a whole day of raw objects must be read, run and written within it; past that, run days with `weir etl` instead."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.etl_timeout_seconds >= 60 && var.etl_timeout_seconds <= 900
+    error_message = "etl_timeout_seconds must be between 60 and 900."
+  }
+}
+
 # --- Alarms ------------------------------------------------------------------
 
 variable "create_alarm_topic" {

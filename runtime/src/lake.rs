@@ -737,6 +737,48 @@ impl LakeWriter {
         Ok(())
     }
 
+    /// Encode kept record `index` of a batch as the lake would file it, for
+    /// a host that hands records on instead of writing files (Firehose):
+    /// its JSON line into `line` (the table's columns, typed, when it
+    /// declares them; else every field) and its partition, as `(key,
+    /// value)` pairs. A record that does not fit is an error with its code.
+    pub fn encode_kept(
+        &mut self,
+        batch: &Batch,
+        index: usize,
+        line: &mut Vec<u8>,
+    ) -> Result<Vec<(String, String)>, crate::columns::ConvertError> {
+        let Fate::Alive { fields, partition } = &batch.records()[index].fate else {
+            return Err(crate::columns::ConvertError {
+                code: "not-kept",
+                reason: "the record was not kept".into(),
+            });
+        };
+        self.folder(batch, fields, partition)?;
+        line.clear();
+        let arena = batch.arena();
+        if self.options.columns.is_empty() {
+            ObjectWriter::new(arena).write(line, fields);
+        } else {
+            let columns = self.json_columns.get_or_insert_with(|| JsonColumns {
+                columns: Columns::new(self.options.columns.clone()),
+                batch_number: 0,
+            });
+            if columns.batch_number != self.batch_number + 1 {
+                columns.columns.begin_batch(arena);
+                columns.batch_number = self.batch_number + 1;
+            }
+            columns.columns.write_json(arena, fields, line)?;
+        }
+        line.push(b'\n');
+        Ok(self
+            .key
+            .split('/')
+            .filter_map(|part| part.split_once('='))
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect())
+    }
+
     /// Keep completed files back instead of publishing them, for
     /// [`LakeWriter::finish_held`]: the writer of one Kinesis batch, which
     /// must know which of its objects were written.

@@ -31,6 +31,7 @@ use crate::shard::{self, LakeTarget, Outcome};
 use crate::storage::{Location, S3Options, S3Store, Storage};
 
 pub mod event;
+pub mod firehose;
 pub mod metrics;
 
 use event::{BatchResponse, ItemFailure, KinesisEvent};
@@ -272,6 +273,16 @@ impl Active {
 /// (its plugins may have been uploaded after it).
 const RETRY_REFUSED: Duration = Duration::from_secs(300);
 
+/// An `{"etl": …}` invocation: run the raw zone's day into the lake.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EtlRequest {
+    /// The raw zone: `s3://bucket/raw`.
+    pub input: String,
+    /// The day; default the day before today (UTC).
+    pub date: Option<String>,
+}
+
 /// How one plugin was made ready, for the start-up report.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PluginReady {
@@ -390,6 +401,134 @@ impl Host {
                 self.refused = Some((fetched, Instant::now()));
             }
         }
+    }
+
+    /// Answer any invocation: a Kinesis batch (`Records`), a Firehose
+    /// transformation (`records` and `deliveryStreamArn`) or an ETL run
+    /// (`{"etl": {"input": "s3://…/raw", "date": "YYYY-MM-DD"}}`, the day
+    /// before today, UTC, when no date is given).
+    pub fn handle_any(
+        &mut self,
+        payload: serde_json::Value,
+        deadline: Option<Instant>,
+    ) -> Result<serde_json::Value, String> {
+        let not_json =
+            |err: serde_json::Error| format!("the event is not one this host answers: {err}");
+        if payload.get("Records").is_some() {
+            let event: KinesisEvent = serde_json::from_value(payload).map_err(not_json)?;
+            let response = self.handle(&event, deadline)?;
+            return serde_json::to_value(response).map_err(|err| err.to_string());
+        }
+        if payload.get("records").is_some() {
+            let event: firehose::FirehoseEvent =
+                serde_json::from_value(payload).map_err(not_json)?;
+            let response = self.handle_firehose(&event)?;
+            return serde_json::to_value(response).map_err(|err| err.to_string());
+        }
+        if let Some(request) = payload.get("etl") {
+            let request: EtlRequest = serde_json::from_value(request.clone()).map_err(not_json)?;
+            return self.handle_etl(&request);
+        }
+        Err("the event is neither a Kinesis batch (Records), a Firehose transformation (records) nor an ETL request (etl)".into())
+    }
+
+    /// Answer a Firehose transformation invocation.
+    pub fn handle_firehose(
+        &mut self,
+        event: &firehose::FirehoseEvent,
+    ) -> Result<firehose::FirehoseResponse, String> {
+        let started = Instant::now();
+        self.maybe_reload();
+        let active = &mut self.active;
+        let transformed = firehose::transform(
+            event,
+            &mut active.pipeline,
+            &active.config,
+            &active.data,
+            &active.errors,
+        )?;
+        let summary = &transformed.summary;
+        let metrics = BatchMetrics {
+            pipeline: active.config.name.clone(),
+            version: active.version.clone(),
+            shard: event.stream().to_string(),
+            kinesis_records: event.records.len() as u64,
+            records_in: summary.read,
+            kept: summary.kept,
+            dropped: summary.dropped,
+            rejected: summary.rejected,
+            batch_ms: started.elapsed().as_secs_f64() * 1000.0,
+            ..BatchMetrics::default()
+        };
+        tracing::info!(
+            pipeline = %metrics.pipeline,
+            version = %metrics.version,
+            delivery_stream = %metrics.shard,
+            records = metrics.records_in,
+            ok = metrics.kept,
+            dropped = metrics.dropped,
+            failed = metrics.rejected,
+            over_response_limit = transformed.over_limit,
+            ms = metrics.batch_ms,
+            "firehose batch"
+        );
+        if transformed.over_limit > 0 {
+            tracing::warn!(
+                records = transformed.over_limit,
+                "records past Firehose's 6 MB response limit answered ProcessingFailed (they go to the error prefix); lower the processor's buffer size"
+            );
+        }
+        println!("{}", metrics.emf());
+        Ok(transformed.response)
+    }
+
+    /// Run the ETL for the day an `etl` request names.
+    pub fn handle_etl(&mut self, request: &EtlRequest) -> Result<serde_json::Value, String> {
+        self.maybe_reload();
+        let day = match &request.date {
+            Some(day) => day.clone(),
+            None => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |since| since.as_micros() as i64);
+                weir_plugin::time::Timestamp::from_unix_micros(now - 86_400_000_000).date_string()
+            }
+        };
+        let days = crate::etl::days(&day, &day).map_err(|err| err.to_string())?;
+        let input = Location::parse(&request.input, std::path::Path::new("."))?;
+        let active = &mut self.active;
+        let report = crate::etl::etl(
+            &active.config,
+            &mut active.pipeline,
+            &input,
+            &days,
+            &mut |key, _| {
+                tracing::info!(object = %key, "raw object processed");
+            },
+        )
+        .map_err(|err| err.to_string())?;
+        let summary = &report.summary;
+        tracing::info!(
+            day = %day,
+            objects = report.objects,
+            records = summary.read,
+            kept = summary.kept,
+            dropped = summary.dropped,
+            rejected = summary.rejected,
+            files = report.written.files,
+            "etl"
+        );
+        Ok(serde_json::json!({
+            "day": day,
+            "objects": report.objects,
+            "read": summary.read,
+            "kept": summary.kept,
+            "dropped": summary.dropped,
+            "rejected": summary.rejected,
+            "files": report.written.files,
+            "dead_letter_files": report.written.error_files,
+            "bytes": report.written.bytes,
+        }))
     }
 
     /// Run one Kinesis batch and say which records Lambda must retry; an

@@ -32,6 +32,7 @@ pub mod config;
 pub mod decode;
 pub mod encode;
 pub mod engine;
+pub mod etl;
 pub mod fixture;
 pub mod generate;
 pub mod kinesis;

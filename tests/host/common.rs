@@ -252,3 +252,15 @@ pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     walk(dir, dir, &mut out);
     out
 }
+
+/// The JSON a successful command printed; panics with its standard error
+/// when it failed.
+pub fn json_of(output: std::process::Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "weir failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&output.stdout)))
+}

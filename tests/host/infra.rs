@@ -127,6 +127,7 @@ fn terraform_parses_matches_the_athena_ddl_and_passes_checkov() {
         "3 Glue tables match the Athena DDL",
         "(defaults):",
         "(enable_api):",
+        "(enable_firehose):",
         "skip comments with reasons",
     ] {
         assert!(text.contains(part), "no {part:?} in:\n{text}");

@@ -5,13 +5,13 @@
 //! loses nothing and duplicates nothing.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{generate, python, weir_command};
-use crate::s3::{bucket, moto, s3_env};
+use crate::common::{generate, json_of, python, weir_command};
+use crate::s3::{bucket, moto, query_rows, weir_aws};
 
 /// `tests/python/kinesis.py` (boto3) against the moto server.
 fn kinesis_py(args: &[&str]) -> String {
@@ -30,28 +30,13 @@ fn kinesis_py(args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// `weir` in `dir` with credentials and endpoint for the moto server.
-fn weir_aws(dir: &Path) -> Command {
-    let mut command = weir_command(dir);
-    s3_env(&mut command, dir, moto());
-    command
-}
-
-fn ok(output: Output) -> Value {
-    assert!(
-        output.status.success(),
-        "weir failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&output.stdout)))
-}
-
 fn send(dir: &Path, stream: &str, file: &str) -> Value {
-    ok(weir_aws(dir)
-        .args(["send", "--stream", stream, "--json", file])
-        .output()
-        .unwrap())
+    json_of(
+        weir_aws(dir)
+            .args(["send", "--stream", stream, "--json", file])
+            .output()
+            .unwrap(),
+    )
 }
 
 fn consume(dir: &Path, stream: &str, extra: &[&str]) -> Command {
@@ -68,27 +53,6 @@ fn consume(dir: &Path, stream: &str, extra: &[&str]) -> Command {
     ]);
     command.args(extra);
     command
-}
-
-/// `weir query --format csv` over `lake`, rows sorted.
-fn query(dir: &Path, lake: &str, sql: &str) -> Vec<String> {
-    let output = weir_aws(dir)
-        .args(["query", "--lake", lake, "--format", "csv", sql])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "weir query: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut rows: Vec<String> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(str::to_string)
-        .collect();
-    rows.sort();
-    rows
 }
 
 const BY_ACTION_AND_CATEGORY: &str = "SELECT action, product_category, COUNT(*) AS n \
@@ -111,17 +75,19 @@ fn pipelines_and_oracle(dir: &Path, lake: &str) -> Value {
     )
     .unwrap();
     std::fs::write(dir.join("local.toml"), base).unwrap();
-    ok(weir_command(dir)
-        .args([
-            "run",
-            "--pipeline",
-            "local.toml",
-            "--input",
-            "events.jsonl",
-            "--json",
-        ])
-        .output()
-        .unwrap())
+    json_of(
+        weir_command(dir)
+            .args([
+                "run",
+                "--pipeline",
+                "local.toml",
+                "--input",
+                "events.jsonl",
+                "--json",
+            ])
+            .output()
+            .unwrap(),
+    )
 }
 
 /// The S3 lake holds what the local run wrote: the same events per action
@@ -129,12 +95,15 @@ fn pipelines_and_oracle(dir: &Path, lake: &str) -> Value {
 fn assert_lake_matches_oracle(dir: &Path, lake: &str) {
     let s3 = format!("s3://{lake}/lake");
     assert_eq!(
-        query(dir, &s3, BY_ACTION_AND_CATEGORY),
-        query(dir, "lake", BY_ACTION_AND_CATEGORY)
+        query_rows(dir, &s3, BY_ACTION_AND_CATEGORY),
+        query_rows(dir, "lake", BY_ACTION_AND_CATEGORY)
     );
-    assert_eq!(query(dir, &s3, BY_CODE), query(dir, "lake", BY_CODE));
+    assert_eq!(
+        query_rows(dir, &s3, BY_CODE),
+        query_rows(dir, "lake", BY_CODE)
+    );
     // As many rows, and as many distinct ones: none lost, none twice.
-    assert_eq!(query(dir, &s3, ROWS), query(dir, "lake", ROWS));
+    assert_eq!(query_rows(dir, &s3, ROWS), query_rows(dir, "lake", ROWS));
 }
 
 #[test]
@@ -171,7 +140,7 @@ fn a_stream_goes_through_the_pipeline_into_the_lake() {
     assert_eq!(shards.len(), 4, "{shards:?}");
     assert!(shards.iter().any(|s| s["parent"] == parent.trim()));
 
-    let summary = ok(consume(dir, stream, &["--until-drained"]).output().unwrap());
+    let summary = json_of(consume(dir, stream, &["--until-drained"]).output().unwrap());
     assert_eq!(summary["read"].as_u64(), Some(sent), "{summary}");
     assert_eq!(summary["kinesis_records"].as_u64(), Some(sent));
     assert_eq!(summary["kept"], oracle["kept"], "{summary} vs {oracle}");
@@ -188,7 +157,7 @@ fn a_stream_goes_through_the_pipeline_into_the_lake() {
     assert_lake_matches_oracle(dir, &lake);
 
     // Consuming again, from the checkpoints, reads nothing new.
-    let again = ok(consume(dir, stream, &["--until-drained"]).output().unwrap());
+    let again = json_of(consume(dir, stream, &["--until-drained"]).output().unwrap());
     assert_eq!(again["read"], 0, "{again}");
     assert_lake_matches_oracle(dir, &lake);
 }
@@ -241,7 +210,7 @@ fn a_consumer_killed_part_way_resumes_without_loss_or_duplicates() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("checkpoints.json")).unwrap())
             .unwrap();
 
-    let summary = ok(
+    let summary = json_of(
         consume(dir, stream, &["--until-drained", "--batch-records", "150"])
             .output()
             .unwrap(),
@@ -252,7 +221,7 @@ fn a_consumer_killed_part_way_resumes_without_loss_or_duplicates() {
         "the second consumer started where the first stopped ({read} read; checkpoints {checkpoints})"
     );
     assert_lake_matches_oracle(dir, &lake);
-    let rows = query(
+    let rows = query_rows(
         dir,
         &format!("s3://{lake}/lake"),
         "SELECT COUNT(*) FROM ecommerce_events",
@@ -287,7 +256,7 @@ fn ctrl_c_stops_the_consumer_cleanly() {
         .unwrap();
     assert!(interrupted.success());
     let output = child.wait_with_output().unwrap();
-    let summary = ok(output);
+    let summary = json_of(output);
     assert_eq!(summary["stopped"], true);
     assert_eq!(summary["kept"], oracle["kept"]);
     assert_lake_matches_oracle(dir, &lake);

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use crate::common::{example_pipeline_jsonl, python};
 use crate::s3::{boto, bucket, moto, s3_env};
 
@@ -665,4 +667,154 @@ fn a_ten_thousand_record_batch_fits_the_smallest_lambda() {
         peak
     );
     assert!(peak < 128 * 1024, "peak {peak} KiB is over 128 MiB");
+}
+
+/// A Firehose transformation invocation, in AWS's format, through the same
+/// bootstrap: every `recordId` comes back once, in order, with `Ok` (the
+/// event after the plugins as a typed JSON line, newline-terminated, and
+/// its partition as the dynamic partitioning keys), `Dropped` (filtered)
+/// or `ProcessingFailed` (rejected, with the original data).
+#[test]
+fn firehose_records_come_back_once_each_with_their_result() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let file = dir.join("pipeline.toml");
+    // Nothing is written: the bucket need not exist.
+    std::fs::write(
+        &file,
+        pipeline("s3://firehose-lake/lake", "s3://firehose-lake/errors"),
+    )
+    .unwrap();
+    let b64 = |data: &[u8]| base64::engine::general_purpose::STANDARD.encode(data);
+    let inputs: Vec<(String, &str)> = vec![
+        (b64(good("u1", 19).as_bytes()), "Ok"),
+        (b64(good("bot-2", 19).as_bytes()), "Dropped"),
+        (
+            b64(good("u3", 19)
+                .replace("\"VIEW\"", "\"TELEPORT\"")
+                .as_bytes()),
+            "ProcessingFailed",
+        ),
+        (b64(b"{\"user_id\": \"u4\","), "ProcessingFailed"),
+        ("not base64!".to_string(), "ProcessingFailed"),
+        (b64(format!("{}\n", good("u6", 18)).as_bytes()), "Ok"),
+    ];
+    let records: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, (data, _))| {
+            serde_json::json!({
+                "recordId": format!("4954698668313554428650745793632167567570019247115678515{i}"),
+                "approximateArrivalTimestamp": 1771492500125u64,
+                "data": data,
+            })
+        })
+        .collect();
+    let event = serde_json::json!({
+        "invocationId": "invocation-1",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/clicks",
+        "region": "us-east-1",
+        "records": records,
+    });
+    let event_file = dir.join("firehose.json");
+    std::fs::write(&event_file, event.to_string()).unwrap();
+    let mut function = Function::start(dir, &[("WEIR_PIPELINE", file.display().to_string())]);
+    let answer = function.invoke(&event_file);
+    let answered = answer["records"].as_array().expect("records in the answer");
+    assert_eq!(answered.len(), inputs.len());
+    for (i, ((data, result), got)) in inputs.iter().zip(answered).enumerate() {
+        assert_eq!(
+            got["recordId"], records[i]["recordId"],
+            "record {i} in order"
+        );
+        assert_eq!(got["result"], *result, "record {i}: {got}");
+        if *result != "Ok" {
+            assert_eq!(got["data"], *data, "record {i} keeps its original data");
+            assert!(got.get("metadata").is_none());
+        }
+    }
+    let line = base64::engine::general_purpose::STANDARD
+        .decode(answered[0]["data"].as_str().unwrap())
+        .unwrap();
+    assert!(line.ends_with(b"\n") && line.iter().filter(|&&b| b == b'\n').count() == 1);
+    let kept: serde_json::Map<String, Value> = serde_json::from_slice(&line).unwrap();
+    let columns: Vec<&str> = kept.keys().map(String::as_str).collect();
+    assert_eq!(columns.len(), 12, "the table's columns: {columns:?}");
+    assert_eq!(kept["user_id"], "u1");
+    assert_eq!(kept["is_high_value"], false);
+    assert_eq!(
+        answered[0]["metadata"]["partitionKeys"],
+        serde_json::json!({"year": "2026", "month": "02", "day": "19"})
+    );
+    assert_eq!(answered[5]["metadata"]["partitionKeys"]["day"], "18");
+    let m = &function.batch_metrics()[0];
+    assert_eq!(
+        (
+            m["RecordsIn"].as_f64(),
+            m["Kept"].as_f64(),
+            m["Dropped"].as_f64(),
+            m["Rejected"].as_f64()
+        ),
+        (Some(6.0), Some(2.0), Some(1.0), Some(3.0))
+    );
+}
+
+/// The scheduled ETL as an invocation: `{"etl": {"input", "date"}}` runs the
+/// raw zone's day (records one per line or back to back, as Firehose
+/// writes them) into the pipeline's lake and answers with the counts.
+#[test]
+fn an_etl_invocation_runs_the_raw_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let lake = bucket("lambda-etl-lake");
+    let file = dir.join("pipeline.toml");
+    std::fs::write(
+        &file,
+        pipeline(
+            &format!("s3://{lake}/processed"),
+            &format!("s3://{lake}/errors"),
+        ),
+    )
+    .unwrap();
+    // Two events back to back without a newline, one per line, one bad.
+    let raw = format!(
+        "{}{}\n{}\n{{\"user_id\": \"x\",\n",
+        good("u1", 19),
+        good("u2", 19),
+        good("u3", 18)
+    );
+    let object = dir.join("raw-object");
+    std::fs::write(&object, raw).unwrap();
+    boto(
+        moto(),
+        &[
+            "upload",
+            &lake,
+            "raw/year=2026/month=02/day=19/clicks-1",
+            object.to_str().unwrap(),
+        ],
+    );
+    let event = dir.join("etl.json");
+    std::fs::write(
+        &event,
+        serde_json::json!({"etl": {"input": format!("s3://{lake}/raw"), "date": "2026-02-19"}})
+            .to_string(),
+    )
+    .unwrap();
+    let mut function = Function::start(dir, &[("WEIR_PIPELINE", file.display().to_string())]);
+    let answer = function.invoke(&event);
+    assert_eq!(answer["day"], "2026-02-19", "{answer}");
+    assert_eq!(answer["objects"], 1);
+    assert_eq!(
+        (
+            answer["read"].as_u64(),
+            answer["kept"].as_u64(),
+            answer["rejected"].as_u64()
+        ),
+        (Some(4), Some(3), Some(1))
+    );
+    let data = objects(&lake, "processed", dir);
+    assert_eq!(users_in(&data), vec!["u1", "u2", "u3"]);
+    assert!(data.keys().any(|key| key.contains("/day=18/")));
 }

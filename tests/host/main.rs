@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod compact;
 mod contract;
+mod etl;
 mod fixtures;
 mod guide;
 mod infra;

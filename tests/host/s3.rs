@@ -110,6 +110,33 @@ pub fn s3_env(command: &mut Command, dir: &Path, endpoint: &str) {
         .env_remove("AWS_ENDPOINT_URL_S3");
 }
 
+/// `weir`, to run in `dir` against the shared moto server (S3 and Kinesis).
+pub fn weir_aws(dir: &Path) -> Command {
+    s3_command(dir, moto())
+}
+
+/// `weir query --format csv` over `lake` against the moto server: the rows
+/// without the header, sorted.
+pub fn query_rows(dir: &Path, lake: &str, sql: &str) -> Vec<String> {
+    let output = weir_aws(dir)
+        .args(["query", "--lake", lake, "--format", "csv", sql])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "weir query: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut rows: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    rows.sort();
+    rows
+}
+
 /// Run `weir` with [`s3_command`].
 fn weir_s3(args: &[&str], dir: &Path, endpoint: &str) -> Output {
     s3_command(dir, endpoint)

@@ -8,9 +8,9 @@
    and the partition template below it. Columns and partition keys are
    read from their blocks, written out or made by a `dynamic` block over a
    local list literal (`for_each = local.<name>`), as Terraform expands it.
-3. checkov passes: no failed check, with the defaults and with
-   enable_api = true (resources behind `count` are only checked when they
-   exist).
+3. checkov passes: no failed check, with the defaults, with
+   enable_api = true, and with enable_api and enable_firehose both true
+   (resources behind `count` are only checked when they exist).
 4. Every `checkov:skip` comment gives its reason, and checkov used it.
 5. infra/README.md documents every variable (a row of its table) and every
    output.
@@ -53,8 +53,14 @@ DDL_FILES = ["athena/ddl.sql", "athena/ddl_json.sql"]
 # STORED AS PARQUET in Hive DDL means this SerDe in the Glue catalog.
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 
-# checkov variable sets: the defaults, and the optional API switched on.
-CHECKOV_RUNS = {"defaults": "", "enable_api": "enable_api = true\n"}
+# checkov variable sets: the defaults; the optional API switched on; and
+# both options on, the API and the Firehose variant (its delivery stream,
+# transform, nightly ETL and their roles).
+CHECKOV_RUNS = {
+    "defaults": "",
+    "enable_api": "enable_api = true\n",
+    "enable_firehose": "enable_api = true\nenable_firehose = true\n",
+}
 
 SKIP_COMMENT = re.compile(r"checkov:skip")
 SKIP_WELL_FORMED = re.compile(r"^\s*(?:#|//)\s*checkov:skip=(CKV2?_[A-Z0-9]+_\d+):(.*)$")

@@ -1,5 +1,7 @@
-//! The AWS Lambda bootstrap: Weir's host on a Kinesis event source mapping.
-//! Everything it does is in `weir::lambda`; this wires it to the runtime API.
+//! The AWS Lambda bootstrap: Weir's host on a Kinesis event source mapping,
+//! as a Firehose transform, or as the scheduled raw-to-processed ETL, by the
+//! event it is given. Everything it does is in `weir::lambda`; this wires it
+//! to the runtime API.
 //!
 //! `weir-lambda --check` loads the pipeline named by `WEIR_PIPELINE` as a
 //! cold start would, prints how long that took and how each plugin's code
@@ -11,7 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use weir::lambda::event::{BatchResponse, KinesisEvent};
 use weir::lambda::{Host, Settings};
 
 /// When writes must be done: a margin (a fifth of the time left, at most
@@ -79,18 +80,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let handler = service_fn(move |event: LambdaEvent<KinesisEvent>| {
+    let handler = service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let host = host.clone();
         async move {
             // The pipeline is synchronous: run it off the runtime's thread.
-            let answer = tokio::task::spawn_blocking(move || -> Result<BatchResponse, String> {
+            let answer = tokio::task::spawn_blocking(move || {
                 let Ok(mut host) = host.lock() else {
                     // A batch panicked part way: plugin instances may be in
                     // any state. A fresh process is the safe way on.
                     eprintln!("weir-lambda: an earlier batch panicked; exiting for a fresh start");
                     std::process::exit(1);
                 };
-                host.handle(&event.payload, write_deadline(event.context.deadline))
+                host.handle_any(event.payload, write_deadline(event.context.deadline))
             })
             .await
             .map_err(lambda_runtime::Error::from)?;
