@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::batch::Batch;
 use crate::config::PipelineConfig;
-use crate::lake::{FileOptions, LakeWriter, WriteStats};
+use crate::lake::{FileOptions, LakeWriter};
 use crate::pipeline::{Pipeline, PluginFailed};
 use crate::run::Summary;
 use crate::storage::{Location, Storage};
@@ -44,8 +44,6 @@ pub struct EtlReport {
     pub raw_bytes: u64,
     /// Days processed.
     pub days: Vec<String>,
-    /// Files written.
-    pub written: WriteStats,
 }
 
 /// The days from `from` to `to`, both included, as `YYYY-MM-DD`.
@@ -181,9 +179,10 @@ pub fn etl(
                 report.summary.count(&batch);
             }
             let written = writer.finish().map_err(output_error)?;
-            report.written.files += written.files;
-            report.written.error_files += written.error_files;
-            report.written.bytes += written.bytes;
+            let total = &mut report.summary.written;
+            total.files += written.files;
+            total.error_files += written.error_files;
+            total.bytes += written.bytes;
             report.objects += 1;
             report.raw_bytes += size;
             progress(&key, &report);
@@ -191,7 +190,6 @@ pub fn etl(
         report.days.push(day.clone());
     }
     report.summary.take_plugins(pipeline);
-    report.summary.written = report.written.clone();
     report.summary.elapsed = started.elapsed();
     Ok(report)
 }

@@ -156,28 +156,10 @@ pub enum Zone {
 
 /// A completed file a holding writer kept back.
 pub struct HeldFile {
-    /// Which zone it goes to.
-    pub zone: Zone,
-    /// Its key, relative to the table in its zone.
-    pub key: String,
-    /// Rows in it.
-    pub rows: u64,
-    /// Index, in the batch, of its first row.
-    pub first_index: usize,
-    /// Index, in the batch, of its last row.
-    pub last_index: usize,
+    /// What it is and where it goes.
+    pub record: FileRecord,
     body: Body,
     content_type: &'static str,
-}
-
-impl HeldFile {
-    /// Its size in bytes.
-    pub fn bytes(&self) -> u64 {
-        match &self.body {
-            Body::Memory(bytes) => bytes.len() as u64,
-            Body::File { file, .. } => file.get_ref().metadata().map_or(0, |meta| meta.len()),
-        }
-    }
 }
 
 /// The files of a holding writer, to publish.
@@ -196,18 +178,12 @@ impl HeldFiles {
         let mut data = Vec::new();
         let mut errors = Vec::new();
         for file in self.files {
-            records.push(FileRecord {
-                zone: file.zone,
-                key: file.key.clone(),
-                rows: file.rows,
-                first_index: file.first_index,
-                last_index: file.last_index,
-            });
-            let item = (file.body, file.key, file.content_type);
-            match file.zone {
+            let item = (file.body, file.record.key.clone(), file.content_type);
+            match file.record.zone {
                 Zone::Data => data.push(item),
                 Zone::DeadLetters => errors.push(item),
             }
+            records.push(file.record);
         }
         let mut data_results = self.data.publish_each(data, deadline).into_iter();
         let mut error_results = self.errors.publish_each(errors, deadline).into_iter();
@@ -801,11 +777,13 @@ impl LakeWriter {
         let content_type = content_type(closed.extension);
         match &mut self.held {
             Some(held) => held.push(HeldFile {
-                zone,
-                key,
-                rows: closed.name.rows,
-                first_index: closed.name.first_index,
-                last_index: closed.name.last_index,
+                record: FileRecord {
+                    zone,
+                    key,
+                    rows: closed.name.rows,
+                    first_index: closed.name.first_index,
+                    last_index: closed.name.last_index,
+                },
                 body: closed.body,
                 content_type,
             }),

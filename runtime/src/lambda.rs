@@ -99,14 +99,11 @@ impl Settings {
     }
 }
 
-/// Where the pipeline file is read from.
-enum PipelineSource {
-    File(PathBuf),
-    S3 {
-        store: S3Store,
-        key: String,
-        location: Location,
-    },
+/// Where the pipeline file is read from: a file, or an object read with
+/// its own S3 client.
+struct PipelineSource {
+    location: Location,
+    store: Option<S3Store>,
 }
 
 impl PipelineSource {
@@ -115,50 +112,36 @@ impl PipelineSource {
             path: text.to_string(),
             message,
         };
-        match Location::parse(text, std::path::Path::new(".")).map_err(fetch_error)? {
-            Location::Local(path) => Ok(PipelineSource::File(path)),
-            location @ Location::S3 { .. } => {
-                let Location::S3 { bucket, prefix } = &location else {
-                    unreachable!()
-                };
-                let store = S3Store::connect(bucket, "", &S3Options::default())
-                    .map_err(|err| fetch_error(err.to_string()))?;
-                Ok(PipelineSource::S3 {
-                    store,
-                    key: prefix.clone(),
-                    location,
-                })
-            }
-        }
+        let location = Location::parse(text, std::path::Path::new(".")).map_err(fetch_error)?;
+        let store = match &location {
+            Location::Local(_) => None,
+            Location::S3 { bucket, .. } => Some(
+                S3Store::connect(bucket, "", &S3Options::default())
+                    .map_err(|err| fetch_error(err.to_string()))?,
+            ),
+        };
+        Ok(PipelineSource { location, store })
     }
 
     fn shown(&self) -> String {
-        match self {
-            PipelineSource::File(path) => path.display().to_string(),
-            PipelineSource::S3 { location, .. } => location.to_string(),
-        }
+        self.location.to_string()
     }
 
     /// Where relative paths in the file are resolved: its folder or prefix.
     fn base(&self) -> Location {
-        match self {
-            PipelineSource::File(path) => Location::Local(
+        match &self.location {
+            Location::Local(path) => Location::Local(
                 path.parent()
                     .unwrap_or(std::path::Path::new("."))
                     .to_path_buf(),
             ),
-            PipelineSource::S3 { location, .. } => {
-                let Location::S3 { bucket, prefix } = location else {
-                    unreachable!()
-                };
-                Location::S3 {
-                    bucket: bucket.clone(),
-                    prefix: prefix
-                        .rsplit_once('/')
-                        .map_or("", |(dir, _)| dir)
-                        .to_string(),
-                }
-            }
+            Location::S3 { bucket, prefix } => Location::S3 {
+                bucket: bucket.clone(),
+                prefix: prefix
+                    .rsplit_once('/')
+                    .map_or("", |(dir, _)| dir)
+                    .to_string(),
+            },
         }
     }
 
@@ -168,15 +151,18 @@ impl PipelineSource {
             path: self.shown(),
             message,
         };
-        let (bytes, version) = match self {
-            PipelineSource::File(path) => {
+        let (bytes, version) = match (&self.location, &self.store) {
+            (Location::S3 { prefix, .. }, Some(store)) => store
+                .read_versioned(prefix)
+                .map_err(|err| fail(err.to_string()))?,
+            (location, _) => {
+                let Location::Local(path) = location else {
+                    return Err(fail("no S3 client".into()));
+                };
                 let bytes = std::fs::read(path).map_err(|err| fail(err.to_string()))?;
                 let version = checksum(&bytes);
                 (bytes, version)
             }
-            PipelineSource::S3 { store, key, .. } => store
-                .read_versioned(key)
-                .map_err(|err| fail(err.to_string()))?,
         };
         let text = String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))?;
         Ok((text, version))
@@ -184,14 +170,14 @@ impl PipelineSource {
 
     /// The file's current version, cheaply: a HEAD request on S3.
     fn version(&self) -> Result<String, HostError> {
-        match self {
-            PipelineSource::File(_) => self.fetch().map(|(_, version)| version),
-            PipelineSource::S3 { store, key, .. } => {
-                store.etag(key).map_err(|err| HostError::Fetch {
+        match (&self.location, &self.store) {
+            (Location::S3 { prefix, .. }, Some(store)) => {
+                store.etag(prefix).map_err(|err| HostError::Fetch {
                     path: self.shown(),
                     message: err.to_string(),
                 })
             }
+            _ => self.fetch().map(|(_, version)| version),
         }
     }
 }
@@ -515,7 +501,7 @@ impl Host {
             kept = summary.kept,
             dropped = summary.dropped,
             rejected = summary.rejected,
-            files = report.written.files,
+            files = report.summary.written.files,
             "etl"
         );
         Ok(serde_json::json!({
@@ -525,9 +511,9 @@ impl Host {
             "kept": summary.kept,
             "dropped": summary.dropped,
             "rejected": summary.rejected,
-            "files": report.written.files,
-            "dead_letter_files": report.written.error_files,
-            "bytes": report.written.bytes,
+            "files": report.summary.written.files,
+            "dead_letter_files": report.summary.written.error_files,
+            "bytes": report.summary.written.bytes,
         }))
     }
 

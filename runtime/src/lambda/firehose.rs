@@ -153,6 +153,8 @@ pub fn transform(
     let mut summary = Summary::default();
     let mut over_limit = 0;
     let mut size = 16;
+    // What a failed answer for each record not yet answered would take.
+    let mut still_to_come: usize = event.records.iter().map(failed_cost).sum();
     let mut line = Vec::new();
     for (index, record) in event.records.iter().enumerate() {
         let encoded = match &batch.records()[index].fate {
@@ -183,10 +185,7 @@ pub fn transform(
         // Room for this answer and, at least, a failed answer for each
         // record still to come.
         let cost = answer_size(&answer);
-        let still_to_come: usize = event.records[index + 1..]
-            .iter()
-            .map(|rest| rest.record_id.len() + rest.data.len() + 64)
-            .sum();
+        still_to_come -= failed_cost(record);
         if size + cost + still_to_come > MAX_RESPONSE_BYTES && answer.result != "ProcessingFailed" {
             over_limit += 1;
             answer.result = "ProcessingFailed".into();
@@ -209,6 +208,11 @@ pub fn transform(
         summary,
         over_limit,
     })
+}
+
+/// Bytes a `ProcessingFailed` answer for `record` takes, near enough.
+fn failed_cost(record: &FirehoseRecord) -> usize {
+    record.record_id.len() + record.data.len() + 64
 }
 
 /// Bytes an answer takes in the response's JSON, near enough.
