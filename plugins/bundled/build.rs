@@ -11,6 +11,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "src/wasm_target.rs"]
+#[allow(dead_code)]
+mod wasm_target;
+
+use wasm_target::{Ensured, TARGET};
+
 /// (package, constant name, bundled into the `weir` binary?)
 const GUESTS: &[(&str, &str, bool)] = &[
     ("validate-clickstream", "VALIDATE_CLICKSTREAM", true),
@@ -22,8 +28,6 @@ const GUESTS: &[(&str, &str, bool)] = &[
     ("weir-test-hog", "TEST_HOG", false),
     ("weir-test-snoop", "TEST_SNOOP", false),
 ];
-
-const TARGET: &str = "wasm32-wasip2";
 
 /// Variables the outer cargo sets for this build script that must not leak
 /// into the nested build (they name the host target, outer flags and dirs).
@@ -77,6 +81,28 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=WEIR_GUEST_TARGET_DIR");
 
+    // The toolchain building this crate builds the plugins too: make sure it
+    // has the wasm target (rustup skips a toolchain file's `targets` when the
+    // toolchain was already installed), and run again if it loses it.
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    match wasm_target::ensure(&rustc, "rustup".as_ref(), &workspace) {
+        Ok(Ensured::Present) => {}
+        Ok(Ensured::Added { toolchain }) => println!(
+            "cargo:warning=added the {TARGET} target to the {toolchain} toolchain with rustup \
+             (the plugins are built for it)"
+        ),
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::exit(1);
+        }
+    }
+    if let Ok(sysroot) = wasm_target::sysroot(&rustc, &workspace) {
+        // A missing path always reruns the script, so removing the target
+        // brings it back on the next build.
+        let libdir = wasm_target::target_libdir(&sysroot);
+        println!("cargo:rerun-if-changed={}", libdir.display());
+    }
+
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = Command::new(cargo);
     command
@@ -107,10 +133,10 @@ fn main() {
         .status()
         .expect("could not start cargo to build the plugins");
     if !status.success() {
-        panic!(
-            "building the plugins for {TARGET} failed (is the target installed? \
-             rust-toolchain.toml lists it; `rustup target add {TARGET}` adds it by hand)"
+        eprintln!(
+            "error: building the plugins for {TARGET} failed (cargo's output above says why)"
         );
+        std::process::exit(1);
     }
 
     let mut generated = String::new();

@@ -107,6 +107,46 @@ impl Batch {
         }
     }
 
+    /// Bytes of the records' payloads.
+    pub fn payload_bytes(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// The longest record accepted.
+    pub fn max_record_bytes(&self) -> usize {
+        self.max_record_bytes
+    }
+
+    /// A record of `length` bytes, over the limit, of which only `start` was
+    /// kept: rejected `too-large`, with its start as the dead letter's
+    /// payload.
+    pub fn push_too_large(
+        &mut self,
+        start: &[u8],
+        length: u64,
+        position: &str,
+        arrival_micros: i64,
+    ) {
+        let begin = self.raw.len();
+        self.raw.extend_from_slice(start);
+        let position = self.arena.push_text(position);
+        let fate = Fate::Rejected(Rejection {
+            stage: Stage::host(),
+            code: "too-large".to_string(),
+            reason: format!(
+                "record of {length} bytes is over the {}-byte limit (its first {} bytes are kept as the payload)",
+                self.max_record_bytes,
+                start.len()
+            ),
+        });
+        self.records.push(Record {
+            payload: begin..self.raw.len(),
+            position,
+            arrival_micros,
+            fate,
+        });
+    }
+
     /// Set the longest record accepted.
     pub fn with_max_record_bytes(mut self, max: usize) -> Batch {
         self.max_record_bytes = max;

@@ -173,6 +173,8 @@ pub struct Columns {
     schema: SchemaRef,
     builders: Vec<Builder>,
     rows: usize,
+    /// About how many bytes the builders hold: 8 a cell, plus text.
+    bytes: usize,
     /// Per name index of the current batch: the column it fills, if any.
     by_name: Vec<Option<usize>>,
     /// The current event's value per column.
@@ -193,6 +195,7 @@ impl Columns {
             schema,
             builders,
             rows: 0,
+            bytes: 0,
             by_name: Vec::new(),
             slots,
             cells,
@@ -207,6 +210,12 @@ impl Columns {
     /// Rows appended since the last [`Columns::finish`].
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// About how many bytes the rows appended since the last
+    /// [`Columns::finish`] hold (8 a cell, plus their text).
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Map the names of a new batch to columns: call once per batch, before
@@ -227,6 +236,10 @@ impl Columns {
         self.convert(arena, fields)?;
         for (builder, cell) in self.builders.iter_mut().zip(&self.cells) {
             builder.append(*cell, &arena.text);
+            self.bytes += 8 + match cell {
+                Cell::Text(span) => span.len as usize,
+                _ => 0,
+            };
         }
         self.rows += 1;
         Ok(())
@@ -288,6 +301,7 @@ impl Columns {
     /// The rows appended so far as one record batch; the columns start empty
     /// again.
     pub fn finish(&mut self) -> RecordBatch {
+        self.bytes = 0;
         let arrays = self.builders.iter_mut().map(Builder::finish).collect();
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), arrays)

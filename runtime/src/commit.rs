@@ -84,6 +84,18 @@ pub fn commit(
             // lost after the server stored it): it is removed too.
             Err(err) => committed.failures.push(err.clone()),
         }
+        // Withdrawing stops at the deadline too, so the answer reaches
+        // Lambda in time; what is left is overwritten by the retry (names
+        // carry the file's first record alone) and reported here.
+        if deadline.is_some_and(|deadline| std::time::Instant::now() >= deadline) {
+            if result.is_ok() {
+                committed.not_withdrawn.push(format!(
+                    "{}: not withdrawn before the deadline",
+                    published.location(record)
+                ));
+            }
+            continue;
+        }
         match published.delete(record) {
             Ok(()) => committed.withdrawn += u64::from(result.is_ok()),
             Err(err) if result.is_ok() => committed

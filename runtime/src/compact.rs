@@ -286,7 +286,10 @@ fn write_merged(
                 let batch = batch.map_err(|err| bad(err.to_string()))?;
                 if writer.is_none() {
                     let name = format!("part-compacted-{id}-{:04}.parquet", outputs.len() + 1);
-                    let body = table.create(partition, &format!(".{name}.tmp"))?;
+                    let body = table.create(
+                        partition,
+                        &format!(".{name}.{}.tmp", crate::storage::unique_suffix()),
+                    )?;
                     let arrow =
                         ArrowWriter::try_new(body, schema.clone(), Some(properties.clone()))
                             .map_err(|err| bad(err.to_string()))?;

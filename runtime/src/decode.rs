@@ -126,10 +126,15 @@ pub fn decode_object_into(
     .map_err(classify)
 }
 
+/// How an integer field beyond the host's 64-bit signed integers is refused.
+const OUT_OF_RANGE: &str = "is beyond the signed 64-bit integers an event's fields hold";
+
 fn classify(err: serde_json::Error) -> DecodeError {
     let message = err.to_string();
     let code = if message.contains("recursion limit") {
         "too-deep"
+    } else if message.contains(OUT_OF_RANGE) {
+        "number-out-of-range"
     } else if err.is_data() {
         "not-an-object"
     } else {
@@ -236,10 +241,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<Value, E> {
-        Ok(match i64::try_from(value) {
-            Ok(value) => Value::Int(value),
-            Err(_) => Value::Float(value as f64),
-        })
+        // Turning it into a float would change its last digits silently.
+        i64::try_from(value)
+            .map(Value::Int)
+            .map_err(|_| E::custom(format!("the integer {value} {OUT_OF_RANGE}")))
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
@@ -406,5 +411,26 @@ mod tests {
         assert_eq!(round_trip("{} {}").unwrap_err().code, "malformed-json");
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(round_trip(&deep).unwrap_err().code, "too-deep");
+    }
+
+    #[test]
+    fn integers_stay_exact_or_are_refused() {
+        let max = i64::MAX;
+        assert_eq!(
+            round_trip(&format!(r#"{{"id":{max}}}"#)).unwrap(),
+            format!(r#"{{"id":{max}}}"#)
+        );
+        let err = round_trip(r#"{"id":18446744073709551615}"#).unwrap_err();
+        assert_eq!(err.code, "number-out-of-range");
+        assert!(
+            err.reason.contains("18446744073709551615"),
+            "{}",
+            err.reason
+        );
+        // Inside nested JSON the number is kept as it was written.
+        assert_eq!(
+            round_trip(r#"{"a":{"b":18446744073709551615}}"#).unwrap(),
+            r#"{"a":{"b":18446744073709551615}}"#
+        );
     }
 }

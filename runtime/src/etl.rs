@@ -150,7 +150,8 @@ pub fn etl(
             let mut batch = Batch::new(&format!("{input}/{key}"))
                 .with_max_record_bytes(config.max_record_bytes);
             // The newline that ends the object begins no record.
-            let body = text.strip_suffix(b"\n").unwrap_or(&text);
+            let body = crate::source::strip_bom(&text);
+            let body = body.strip_suffix(b"\n").unwrap_or(body);
             let mut lines = body.split(|&b| b == b'\n').filter(|_| !body.is_empty());
             let mut number = 0u64;
             let mut position = itoa::Buffer::new();

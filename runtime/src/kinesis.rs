@@ -9,6 +9,8 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::config::Region;
+use aws_sdk_kinesis::config::http::HttpResponse;
+use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 
 pub mod consume;
 pub mod send;
@@ -68,6 +70,36 @@ impl Kinesis {
     /// Run a request and wait for it.
     pub fn block<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+}
+
+/// Whether the service will answer a request the same way however often it
+/// is sent again: a stream that does not exist, access denied, credentials
+/// missing or refused, a request the service calls invalid. Throttling,
+/// server errors, timeouts and broken connections are worth retrying.
+pub fn is_permanent<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        // Built wrong, or no credentials or endpoint to send it with.
+        SdkError::ConstructionFailure(_) => true,
+        SdkError::DispatchFailure(failure) => !(failure.is_io() || failure.is_timeout()),
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => false,
+        SdkError::ServiceError(service) => {
+            let transient_code = service.err().code().is_some_and(|code| {
+                matches!(
+                    code,
+                    "ProvisionedThroughputExceededException"
+                        | "LimitExceededException"
+                        | "ThrottlingException"
+                        | "KMSThrottlingException"
+                        | "InternalFailure"
+                        | "ServiceUnavailable"
+                        | "RequestExpired"
+                )
+            });
+            let status = service.raw().status().as_u16();
+            !transient_code && (400..500).contains(&status) && status != 429
+        }
+        _ => false,
     }
 }
 

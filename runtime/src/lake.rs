@@ -31,6 +31,21 @@ use crate::storage::{Body, Location, Storage};
 /// row group's worth, so a partition holds at most this many rows in memory.
 pub(crate) const ROW_GROUP_ROWS: usize = 128 * 1024;
 
+/// Bytes of gathered rows after which they go to the Parquet writer even
+/// short of [`ROW_GROUP_ROWS`]: wide rows must not pile up in memory, and an
+/// Arrow string column cannot pass 2 GiB.
+const ROW_GROUP_BYTES: usize = 64 << 20;
+
+/// Most partitions with a file open at once. A backfill over years of days
+/// would otherwise hold a file (and, on S3, its body in memory) per day:
+/// past this, the partition used longest ago is closed and published, and a
+/// new file begins if it gets more rows.
+pub(crate) const MAX_OPEN_FILES: usize = 128;
+
+/// Most bytes the open files may hold before the largest are closed: on S3
+/// each open file's body is in memory until it is published.
+const MAX_HELD_BYTES: u64 = 512 << 20;
+
 /// Files and bytes a writer produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WriteStats {
@@ -132,7 +147,10 @@ pub struct LakeWriter {
     errors: Storage,
     source_tag: String,
     options: FileOptions,
-    open_data: HashMap<String, DataFile>,
+    /// Open data files by folder, with when each last took a row.
+    open_data: HashMap<String, (DataFile, u64)>,
+    /// Rows written so far: the clock of `open_data`'s last use.
+    rows_written: u64,
     open_errors: HashMap<String, JsonFile>,
     /// JSON lines of declared columns: the converter, shared by all files.
     json_columns: Option<JsonColumns>,
@@ -143,6 +161,10 @@ pub struct LakeWriter {
     stats: WriteStats,
     /// Completed files kept back, when holding.
     held: Option<Vec<HeldFile>>,
+    /// Keys of the files published, by zone, relative to the table.
+    published: Vec<(Zone, String)>,
+    /// Files are named after their first row alone.
+    first_row_names: bool,
 }
 
 /// The two zones of a lake.
@@ -278,7 +300,13 @@ impl FileName {
         first: &str,
         extension: &str,
     ) -> io::Result<(Self, Body)> {
-        let temp = format!(".part-{source_tag}-{}.{extension}.tmp", pad(first));
+        // Unique to this process and file: two runs writing into one lake at
+        // once never build in the same temporary file.
+        let temp = format!(
+            ".part-{source_tag}-{}.{extension}.{}.tmp",
+            pad(first),
+            crate::storage::unique_suffix()
+        );
         let body = storage.create(dir, &temp)?;
         let name = FileName {
             dir: dir.to_string(),
@@ -305,13 +333,18 @@ impl FileName {
         self.last_index = index;
     }
 
-    /// The final key, relative to the table.
-    fn key(&self, source_tag: &str, extension: &str) -> String {
-        let name = format!(
-            "part-{source_tag}-{}-{}.{extension}",
-            pad(&self.first),
-            pad(&self.last)
-        );
+    /// The final key, relative to the table: named after its first and
+    /// last rows, or its first alone (see [`LakeWriter::named_by_first_row`]).
+    fn key(&self, source_tag: &str, extension: &str, first_only: bool) -> String {
+        let name = if first_only {
+            format!("part-{source_tag}-{}.{extension}", pad(&self.first))
+        } else {
+            format!(
+                "part-{source_tag}-{}-{}.{extension}",
+                pad(&self.first),
+                pad(&self.last)
+            )
+        };
         crate::storage::join_key(&self.dir, &name)
     }
 }
@@ -459,6 +492,14 @@ enum DataFile {
 }
 
 impl DataFile {
+    /// Bytes the file holds: written so far, and rows gathered for Parquet.
+    fn held(&self) -> u64 {
+        match self {
+            DataFile::Json(file) => file.bytes,
+            DataFile::Parquet(file) => file.bytes() + file.columns.bytes() as u64,
+        }
+    }
+
     fn full(&self, options: &FileOptions) -> bool {
         let (rows, bytes) = match self {
             DataFile::Json(file) => (file.name.rows, file.bytes),
@@ -496,6 +537,7 @@ impl LakeWriter {
             source_tag: file_tag(source),
             options,
             open_data: HashMap::new(),
+            rows_written: 0,
             open_errors: HashMap::new(),
             json_columns,
             line: Vec::with_capacity(1024),
@@ -503,6 +545,8 @@ impl LakeWriter {
             batch_number: 0,
             stats: WriteStats::default(),
             held: None,
+            published: Vec::new(),
+            first_row_names: false,
         }
     }
 
@@ -536,8 +580,12 @@ impl LakeWriter {
                 misfits.push((index, error));
                 continue;
             }
-            let file = match self.open_data.get_mut(&self.key) {
-                Some(file) => file,
+            self.rows_written += 1;
+            if !self.open_data.contains_key(&self.key) && self.open_data.len() >= MAX_OPEN_FILES {
+                self.close_least_recent()?;
+            }
+            let (file, last_used) = match self.open_data.get_mut(&self.key) {
+                Some(open) => open,
                 None => {
                     let dir = &self.key;
                     let file = match self.options.format {
@@ -556,9 +604,10 @@ impl LakeWriter {
                             &self.options,
                         )?)),
                     };
-                    self.open_data.entry(self.key.clone()).or_insert(file)
+                    self.open_data.entry(self.key.clone()).or_insert((file, 0))
                 }
             };
+            *last_used = self.rows_written;
             match file {
                 DataFile::Json(file) => {
                     self.line.clear();
@@ -591,17 +640,55 @@ impl LakeWriter {
                         continue;
                     }
                     file.name.row(position, index);
-                    if file.columns.rows() >= ROW_GROUP_ROWS {
+                    if file.columns.rows() >= ROW_GROUP_ROWS
+                        || file.columns.bytes() >= ROW_GROUP_BYTES
+                    {
                         file.flush_rows()?;
                     }
                 }
             }
             if file.full(&self.options) {
-                let file = self.open_data.remove(&self.key).expect("present");
+                let (file, _) = self.open_data.remove(&self.key).expect("present");
                 self.complete(Zone::Data, file.close()?)?;
             }
         }
+        self.close_largest_past(MAX_HELD_BYTES)?;
         Ok(misfits)
+    }
+
+    /// Close and publish the open data file that took a row longest ago.
+    fn close_least_recent(&mut self) -> io::Result<()> {
+        let oldest = self
+            .open_data
+            .iter()
+            .min_by_key(|(_, (_, last_used))| *last_used)
+            .map(|(key, _)| key.clone());
+        if let Some(key) = oldest {
+            let (file, _) = self.open_data.remove(&key).expect("present");
+            self.complete(Zone::Data, file.close()?)?;
+        }
+        Ok(())
+    }
+
+    /// Close the largest open data files until they hold at most `limit`
+    /// bytes together.
+    fn close_largest_past(&mut self, limit: u64) -> io::Result<()> {
+        let mut held: u64 = self.open_data.values().map(|(file, _)| file.held()).sum();
+        while held > limit {
+            let Some((key, bytes)) = self
+                .open_data
+                .iter()
+                .map(|(key, (file, _))| (key, file.held()))
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(key, bytes)| (key.clone(), bytes))
+            else {
+                break;
+            };
+            let (file, _) = self.open_data.remove(&key).expect("present");
+            self.complete(Zone::Data, file.close()?)?;
+            held -= bytes;
+        }
+        Ok(())
     }
 
     /// Put a kept event's folder in `self.key`: its partition values when
@@ -755,6 +842,18 @@ impl LakeWriter {
             .collect())
     }
 
+    /// Name files after their first row alone, for a Kinesis shard's
+    /// batches. A retry starts at the first record not durable (Lambda's
+    /// `batchItemFailures`, or a bisected batch's first half), so the first
+    /// row of each partition's file at or after that point is the same in
+    /// every attempt that reaches it: an object of a failed attempt that
+    /// could not be withdrawn is overwritten by the retry, whatever range
+    /// the retry covers, instead of staying beside it.
+    pub fn named_by_first_row(mut self) -> Self {
+        self.first_row_names = true;
+        self
+    }
+
     /// Keep completed files back instead of publishing them, for
     /// [`LakeWriter::finish_held`]: the writer of one Kinesis batch, which
     /// must know which of its objects were written.
@@ -773,7 +872,9 @@ impl LakeWriter {
         if closed.name.rows == 0 {
             return storage.discard(closed.body);
         }
-        let key = closed.name.key(&self.source_tag, closed.extension);
+        let key = closed
+            .name
+            .key(&self.source_tag, closed.extension, self.first_row_names);
         let content_type = content_type(closed.extension);
         match &mut self.held {
             Some(held) => held.push(HeldFile {
@@ -793,6 +894,7 @@ impl LakeWriter {
                     Zone::Data => self.stats.data_file(bytes),
                     Zone::DeadLetters => self.stats.error_file(bytes),
                 }
+                self.published.push((zone, key));
             }
         }
         Ok(())
@@ -800,7 +902,7 @@ impl LakeWriter {
 
     /// Complete every open file.
     fn close_all(&mut self) -> io::Result<()> {
-        let data: Vec<DataFile> = self.open_data.drain().map(|(_, file)| file).collect();
+        let data: Vec<DataFile> = self.open_data.drain().map(|(_, (file, _))| file).collect();
         for file in data {
             self.complete(Zone::Data, file.close()?)?;
         }
@@ -813,11 +915,17 @@ impl LakeWriter {
 
     /// Complete every open file, wait until all are durable, and say what
     /// was written.
-    pub fn finish(mut self) -> io::Result<WriteStats> {
+    pub fn finish(self) -> io::Result<WriteStats> {
+        self.finish_listed().map(|(stats, _)| stats)
+    }
+
+    /// [`LakeWriter::finish`], also naming every file published (zone and
+    /// key relative to the table), once all are durable.
+    pub fn finish_listed(mut self) -> io::Result<(WriteStats, Vec<(Zone, String)>)> {
         self.close_all()?;
         self.data.finish()?;
         self.errors.finish()?;
-        Ok(self.stats)
+        Ok((self.stats, self.published))
     }
 
     /// Complete every open file of a [`holding`](LakeWriter::holding)

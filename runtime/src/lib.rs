@@ -25,6 +25,7 @@ pub mod batch;
 pub mod bench;
 pub mod bindings;
 pub mod cache;
+pub mod clock;
 pub mod columns;
 pub mod commit;
 pub mod compact;
@@ -39,6 +40,8 @@ pub mod kinesis;
 pub mod kpl;
 pub mod lake;
 pub mod lambda;
+pub mod ledger;
+pub mod limiter;
 pub mod native;
 pub mod pipeline;
 pub mod plugin;
@@ -50,6 +53,7 @@ pub mod shard;
 pub mod source;
 pub mod state;
 pub mod storage;
+pub mod tail_pipe;
 
 /// The name the host gives itself as a stage: on records it drops or rejects
 /// before any plugin (blank lines, malformed JSON).

@@ -42,6 +42,12 @@ enum Command {
         /// pipeline names their location.
         #[arg(long)]
         out: Option<String>,
+        /// The input's identity in object names, instead of the file's path,
+        /// size and modification time: runs with the same name replace what
+        /// the last one wrote. Without it, each run of standard input is a
+        /// new input that replaces nothing.
+        #[arg(long)]
+        source_name: Option<String>,
         /// Print the summary as JSON on standard output.
         #[arg(long)]
         json: bool,
@@ -119,7 +125,9 @@ enum Command {
         /// Records per batch (and per GetRecords call), 1 to 10,000.
         #[arg(long, default_value_t = 1000)]
         batch_records: i32,
-        /// Start shards without a checkpoint at new records, not the oldest.
+        /// A consumer with no checkpoints yet starts at records arriving from
+        /// now on, not the oldest; shards born of a later split or merge are
+        /// still read from their beginning.
         #[arg(long)]
         latest: bool,
         /// Stop once every shard is caught up (for tests and batch use).
@@ -364,6 +372,8 @@ enum DdlFormat {
 
 /// The demo's pipeline: the example pipeline, shipped in the binary.
 const DEMO_PIPELINE: &str = include_str!("../../examples/clickstream.toml");
+/// The question the demo answers on screen.
+const DEMO_QUESTION: &str = include_str!("../../athena/queries/top_cart_categories.sql");
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -390,10 +400,11 @@ fn execute(command: Command) -> Result<()> {
             pipeline,
             input,
             out,
+            source_name,
             json,
         } => {
             let config = PipelineFile::load(&pipeline)?;
-            let summary = run_pipeline(config, &input, out)?;
+            let summary = run_pipeline(config, &input, source_name.as_deref(), out)?;
             if json {
                 println!("{}", summary_json(&summary));
             }
@@ -494,10 +505,30 @@ fn execute(command: Command) -> Result<()> {
                 "examples/clickstream.toml",
             )?;
             let lake = config.location.clone();
-            run_pipeline(config, &input.display().to_string(), None)?;
+            run_pipeline(config, &input.display().to_string(), None, None)?;
             let page = dir.join("report.html");
             write_report(&lake, &page, &Default::default())?;
-            eprintln!("report: {}", page.display());
+            // One answer of the seed's question on the screen, so a first run
+            // ends with a result and not only with paths.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the query runtime")?;
+            let top = runtime.block_on(weir::query::run_sql(
+                &lake,
+                &Default::default(),
+                DEMO_QUESTION,
+            ))?;
+            println!(
+                "\nWhich categories are added to cart most? (athena/queries/top_cart_categories.sql)"
+            );
+            println!(
+                "{}",
+                weir::query::render(&top, weir::query::OutputFormat::Table)?
+            );
+            println!("lake:   {lake}");
+            println!("report: {}", page.display());
+            println!("more:   weir query --lake {lake} --file athena/queries/device_behaviour.sql");
             Ok(())
         }
         Command::Test {
@@ -771,6 +802,16 @@ fn execute(command: Command) -> Result<()> {
 /// `weir plugin build`: cargo's release build for `wasm32-wasip2`, then what
 /// the component is.
 fn build_plugin(dir: &std::path::Path, out: Option<&std::path::Path>) -> Result<()> {
+    use weir_bundled_plugins::wasm_target::{self, Ensured};
+    // The toolchain the plugin's folder selects (its rust-toolchain.toml),
+    // with the wasm target added through rustup if it lacks it.
+    match wasm_target::ensure("rustc".as_ref(), "rustup".as_ref(), dir)? {
+        Ensured::Present => {}
+        Ensured::Added { toolchain } => eprintln!(
+            "added the {} target to the {toolchain} toolchain with rustup",
+            wasm_target::TARGET
+        ),
+    }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = std::process::Command::new(cargo)
         .args([
@@ -786,7 +827,7 @@ fn build_plugin(dir: &std::path::Path, out: Option<&std::path::Path>) -> Result<
         .with_context(|| format!("cannot run cargo in {}", dir.display()))?;
     if !output.status.success() {
         bail!(
-            "cargo build --release --target wasm32-wasip2 failed in {} (is the target installed? rustup target add wasm32-wasip2)",
+            "cargo build --release --target wasm32-wasip2 failed in {} (its output above says why)",
             dir.display()
         );
     }
@@ -1012,9 +1053,15 @@ fn send_command(
             report.retried
         ));
         bar.tick();
-    })
-    .with_context(|| format!("cannot read {input}"))?;
+    });
     bar.finish_and_clear();
+    let report = match report {
+        Ok(report) => report,
+        Err(weir::kinesis::send::SendError::Read(err)) => {
+            return Err(err).with_context(|| format!("cannot read {input}"));
+        }
+        Err(refused) => return Err(refused.into()),
+    };
     if json {
         println!("{}", serde_json::to_string(&report)?);
     }
@@ -1123,6 +1170,11 @@ fn consume_command(
         report.shards,
         report.shards_finished
     );
+    eprintln!(
+        "lake: {}  dead letters: {}",
+        config.location.join(&config.table),
+        config.dead_letter.join(&config.table)
+    );
     if json {
         let mut value: serde_json::Value = serde_json::from_str(&summary_json(&summary))?;
         value["kinesis_records"] = report.kinesis_records.into();
@@ -1142,6 +1194,7 @@ fn consume_command(
 fn run_pipeline(
     mut config: weir::config::PipelineConfig,
     input: &str,
+    source_name: Option<&str>,
     out: Option<String>,
 ) -> Result<Summary> {
     redirect_output(&mut config, out)?;
@@ -1163,6 +1216,7 @@ fn run_pipeline(
         &config,
         &mut pipeline,
         input,
+        source_name,
         &target,
         &mut |read, total, summary| {
             if let Some(total) = total {
@@ -1222,6 +1276,7 @@ fn summary_json(summary: &Summary) -> String {
         "files": summary.written.files,
         "error_files": summary.written.error_files,
         "bytes": summary.written.bytes,
+        "withdrawn": summary.withdrawn,
         "elapsed_ms": summary.elapsed.as_secs_f64() * 1000.0,
     })
     .to_string()

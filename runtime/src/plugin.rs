@@ -166,6 +166,7 @@ fn prepare(
     }
     let mut linker: Linker<PluginState> = Linker::new(engine.engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(invalid)?;
+    crate::clock::shadow_monotonic_clock(&mut linker, PluginState::clock_view).map_err(invalid)?;
     PluginBindings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(invalid)?;
     let instance_pre = linker.instantiate_pre(&component).map_err(invalid)?;
     let pre = PluginPre::new(instance_pre).map_err(|err| LoadError::Invalid {
@@ -430,10 +431,15 @@ fn describe_failure(err: &wasmtime::Error, state: &PluginState, limits: &Limits)
         ),
         Some(Trap::UnreachableCodeReached) => "trapped (unreachable: a panic or abort)".to_string(),
         Some(trap) => format!("trapped: {trap}"),
-        None if message.contains("forcing trap when growing memory") => format!(
-            "out of memory: the plugin grew past its {} MiB cap",
-            limits.memory_mib
-        ),
+        None if err
+            .downcast_ref::<crate::limiter::LimitExceeded>()
+            .is_some() =>
+        {
+            format!(
+                "out of memory: the plugin grew past its {} MiB cap",
+                limits.memory_mib
+            )
+        }
         None => format!("failed: {message}"),
     };
     if let Some(stderr) = state.stderr_tail() {

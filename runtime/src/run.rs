@@ -2,6 +2,7 @@
 //! (a folder or S3), with a summary that accounts for every record.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
@@ -10,6 +11,7 @@ use crate::batch::{Batch, Fate, Record};
 use crate::config::PipelineConfig;
 use crate::engine::PluginEngine;
 use crate::lake::{FileOptions, LakeWriter, WriteStats};
+use crate::ledger::{InputIdentity, Ledger, WrittenObject};
 use crate::pipeline::{Pipeline, PluginFailed, PluginStats, Step};
 use crate::plugin::{LoadError, LoadedPlugin};
 use crate::source::LineSource;
@@ -78,6 +80,9 @@ pub struct Summary {
     pub plugins: Vec<(String, String, PluginStats)>,
     /// Files and bytes written.
     pub written: WriteStats,
+    /// Files an earlier run of the same input wrote and this run did not
+    /// write again, removed.
+    pub withdrawn: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -140,6 +145,10 @@ impl Summary {
         for (key, count) in &other.rejects_by_code {
             *self.rejects_by_code.entry(key.clone()).or_default() += count;
         }
+        self.written.files += other.written.files;
+        self.written.error_files += other.written.error_files;
+        self.written.bytes += other.written.bytes;
+        self.withdrawn += other.withdrawn;
     }
 
     /// True when every record read is accounted for exactly once.
@@ -205,7 +214,15 @@ impl std::fmt::Display for Summary {
             f,
             "  wrote {} data files, {} dead-letter files, {} bytes",
             self.written.files, self.written.error_files, self.written.bytes
-        )
+        )?;
+        if self.withdrawn > 0 {
+            write!(
+                f,
+                "; removed {} files an earlier run of this input wrote",
+                self.withdrawn
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -218,12 +235,25 @@ pub struct RunTarget {
     pub dead_letter: Location,
 }
 
+/// Most bytes of records in one batch: a quarter of a plugin's memory cap,
+/// which leaves room for the lent copy, the plugin's own work and its
+/// results (at least one record's limit, so any accepted record fits).
+pub fn batch_bytes(config: &PipelineConfig) -> usize {
+    let quarter = config.limits.memory_mib.saturating_mul(1024 * 1024) / 4;
+    usize::try_from(quarter)
+        .unwrap_or(usize::MAX)
+        .max(config.max_record_bytes)
+}
+
 /// Run `input` (a path, or `-` for standard input) through the pipeline into
-/// the lake. `progress` is told of the bytes read after each batch.
+/// the lake. `source_name`, when given, is the input's identity instead of
+/// the file's (see [`crate::ledger`]): runs with the same name replace each
+/// other's output. `progress` is told of the bytes read after each batch.
 pub fn run(
     config: &PipelineConfig,
     pipeline: &mut Pipeline,
     input: &str,
+    source_name: Option<&str>,
     target: &RunTarget,
     progress: &mut dyn FnMut(u64, Option<u64>, &Summary),
 ) -> Result<Summary, RunError> {
@@ -240,15 +270,38 @@ pub fn run(
         path: target.location.to_string(),
         source,
     };
+    let identity = match (source_name, input) {
+        (Some(name), _) => InputIdentity::named(name),
+        (None, "-") => InputIdentity::unique_stdin(),
+        (None, path) => {
+            InputIdentity::of_file(Path::new(path)).map_err(|source| RunError::Input {
+                path: input.to_string(),
+                source,
+            })?
+        }
+    };
     let data = Storage::open(&target.location, &config.s3).map_err(output_error)?;
     let errors = data
         .sibling(&target.dead_letter, &config.s3)
         .map_err(output_error)?;
+    let ledger = identity.repeatable.then(|| {
+        Ledger::new(
+            &data,
+            &config.table,
+            &identity,
+            data.child(&config.table),
+            errors.child(&config.table),
+        )
+    });
+    let previous = match &ledger {
+        Some(ledger) => ledger.begin().map_err(output_error)?,
+        None => Vec::new(),
+    };
     let mut writer = LakeWriter::new(
         &data,
         &errors,
         &config.table,
-        &source.name,
+        &identity.tag(),
         FileOptions::of(config),
     );
     let mut summary = Summary::default();
@@ -256,7 +309,7 @@ pub fn run(
     loop {
         batch.clear();
         let read = source
-            .fill(&mut batch, config.batch_size)
+            .fill(&mut batch, config.batch_size, batch_bytes(config))
             .map_err(|err| RunError::Input {
                 path: input.to_string(),
                 source: err,
@@ -269,7 +322,18 @@ pub fn run(
         summary.count(&batch);
         progress(source.bytes_read, source.total_bytes, &summary);
     }
-    summary.written = writer.finish().map_err(output_error)?;
+    let (written, published) = writer.finish_listed().map_err(output_error)?;
+    summary.written = written;
+    if let Some(ledger) = &ledger {
+        let published = published
+            .into_iter()
+            .map(|(zone, key)| WrittenObject {
+                zone: zone.into(),
+                key,
+            })
+            .collect();
+        summary.withdrawn = ledger.commit(previous, published).map_err(output_error)? as u64;
+    }
     summary.take_plugins(pipeline);
     summary.elapsed = started.elapsed();
     Ok(summary)

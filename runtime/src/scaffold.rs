@@ -100,12 +100,17 @@ pub fn create(parent: &Path, name: &str, kind: Kind) -> Result<PathBuf, Scaffold
         })
         .collect();
     let (logic, config, fixture) = template(kind);
+    // The same settings as a TOML inline table, for the pipeline file.
+    let config_toml = serde_json::from_str::<toml::Value>(config)
+        .map(|value| value.to_string())
+        .expect("each kind's example config is a JSON object");
     let fill = |text: &str| {
         text.replace("{{name}}", name)
             .replace("{{crate}}", &crate_name)
             .replace("{{Type}}", &type_name)
             .replace("{{contract}}", crate::CONTRACT_VERSION)
             .replace("{{config}}", config)
+            .replace("{{config_toml}}", &config_toml)
     };
     let mut files: Vec<(String, String)> = vec![
         ("Cargo.toml".into(), fill(CARGO_TOML)),
@@ -191,20 +196,20 @@ A Weir plugin (contract `weir:plugin@{{contract}}`), made by `weir plugin new`.
 
 ```sh
 cargo test                                   # the unit tests, natively
-weir plugin build                            # the component, and its sha256
-weir test --plugin target/wasm32-wasip2/release/{{crate}}.wasm \
+weir plugin build --out {{crate}}.wasm       # the component, and its sha256
+weir test --plugin {{crate}}.wasm \
   --config '{{config}}' fixtures/*.jsonl      # the component against the fixtures
 ```
 
-`weir plugin build` runs `cargo build --release --target wasm32-wasip2`; the
-component is `target/wasm32-wasip2/release/{{crate}}.wasm`. In a pipeline
-file:
+`weir plugin build` runs `cargo build --release --target wasm32-wasip2` (and
+adds that target through rustup if the toolchain lacks it); `--out` copies
+the component out of cargo's target folder. In a pipeline file:
 
 ```toml
 [[plugin]]
 path = "path/to/{{crate}}.wasm"
 sha256 = "<printed by weir plugin build>"
-config = {{config}}
+config = {{config_toml}}
 ```
 
 `wit/` is the contract and `vendor/weir-plugin` the SDK this crate builds

@@ -87,6 +87,30 @@ pub fn fill<'a>(
     unit_of
 }
 
+/// After a plugin failed a batch under `on_plugin_error = "fail"`: run its
+/// records through the pipeline one at a time to find the first that fails
+/// alone. Returns its position (sequence number, with the KPL index) and
+/// the failure; `None` when none fails alone (the failure needed the batch).
+pub fn find_poison<'a>(
+    pipeline: &mut Pipeline,
+    records: impl IntoIterator<Item = ShardRecord<'a>>,
+) -> Option<(String, String)> {
+    let mut single = Batch::new("poison-search");
+    for record in records {
+        single.clear();
+        fill(&mut single, [record]);
+        if let Err(failed) = pipeline.run(&mut single) {
+            let position = if single.is_empty() {
+                String::new()
+            } else {
+                single.position(0).to_string()
+            };
+            return Some((position, failed.to_string()));
+        }
+    }
+    None
+}
+
 /// Run `records`, one shard's (`stream`/`shard`), through the pipeline and
 /// into the lake; writes not finished by `deadline` count as failed.
 pub fn process<'a>(
@@ -119,6 +143,7 @@ pub fn process<'a>(
                 &format!("{stream}-{shard}").replace('.', "_"),
                 FileOptions::of(config),
             )
+            .named_by_first_row()
             .holding();
             match writer.write(&mut batch) {
                 Ok(()) => commit(writer, &unit_of, deadline),
@@ -131,6 +156,10 @@ pub fn process<'a>(
     };
     let retry_from = committed.retry_from.unwrap_or(usize::MAX);
     let mut summary = Summary::default();
+    // What stayed durable: files withdrawn for a retry are not counted.
+    summary.written.files = committed.files;
+    summary.written.error_files = committed.error_files;
+    summary.written.bytes = committed.bytes;
     let mut retried = 0;
     for (record, &unit) in batch.records().iter().zip(&unit_of) {
         if unit < retry_from {

@@ -3,22 +3,28 @@
 //!
 //! A plugin's WASI context grants nothing: no environment, no arguments, no
 //! preopened directories, no sockets (wasmtime denies every address and name
-//! lookup unless told otherwise), and a clock frozen at the Unix epoch. Its
-//! standard error goes to a small in-memory pipe so that a panic message can
-//! be reported as the cause of a trap.
-
-use std::time::Duration;
+//! lookup unless told otherwise), a wall clock frozen at the Unix epoch and a
+//! virtual monotonic clock on which waiting never waits ([`crate::clock`]).
+//! Its standard error goes to an in-memory pipe that keeps the call's last
+//! bytes ([`crate::tail_pipe`]), so that a panic message can be reported as
+//! the cause of a trap. It does grant random numbers, from the host's
+//! generator: Rust's `HashMap` seeds its hash keys from them, and a plugin
+//! hashing event fields under fixed keys could be made slow by crafted
+//! events. A plugin that samples should hash a field of the event instead,
+//! so that a replay takes the same sample.
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::weir::plugin::log;
+use crate::clock::{ClockView, FrozenMonotonicClock, FrozenWallClock, VirtualClock};
 use crate::engine::Limits;
+use crate::limiter::PluginLimiter;
+use crate::tail_pipe::TailPipe;
 
-/// How much of a plugin's standard error is kept: enough for a panic message
-/// and its location.
+/// How much of a call's standard error is kept: enough for a panic message
+/// and its location (older bytes are dropped, never refused).
 const STDERR_CAPACITY: usize = 16 * 1024;
 
 /// The `T` of every plugin's `Store<T>`.
@@ -29,10 +35,12 @@ pub struct PluginState {
     wasi: WasiCtx,
     /// Resources WASI hands out (streams, for the standard error pipe).
     table: ResourceTable,
-    /// Memory and instance caps.
-    limits: StoreLimits,
+    /// Memory, table and instance caps, for the whole store.
+    limits: PluginLimiter,
     /// Where the plugin's standard error goes.
-    pub stderr: MemoryOutputPipe,
+    pub stderr: TailPipe,
+    /// The monotonic clock the plugin reads and waits on.
+    clock: VirtualClock,
     /// Log messages written during the current call.
     pub logged: u32,
     /// Log messages dropped during the current call, over the limit.
@@ -43,11 +51,11 @@ pub struct PluginState {
 
 /// Build a store for one plugin instance, with its memory cap and a deadline.
 pub fn new_store(engine: &Engine, plugin: &str, limits: &Limits) -> Store<PluginState> {
-    let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+    let stderr = TailPipe::new(STDERR_CAPACITY);
     let wasi = WasiCtx::builder()
         .stderr(stderr.clone())
-        .wall_clock(FrozenClock)
-        .monotonic_clock(FrozenClock)
+        .wall_clock(FrozenWallClock)
+        .monotonic_clock(FrozenMonotonicClock)
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
@@ -56,14 +64,11 @@ pub fn new_store(engine: &Engine, plugin: &str, limits: &Limits) -> Store<Plugin
         plugin: plugin.to_string(),
         wasi,
         table: ResourceTable::new(),
-        limits: StoreLimitsBuilder::new()
-            .memory_size(limits.memory_bytes())
-            // Fail a memory.grow past the cap with a trap rather than -1, so
-            // the cause is reported as out-of-memory instead of a guest abort.
-            .trap_on_grow_failure(true)
-            .instances(16)
-            .build(),
+        // One budget for every memory and table of the store; going past it
+        // traps with `LimitExceeded`, reported as out of memory.
+        limits: PluginLimiter::new(limits.memory_mib),
         stderr,
+        clock: VirtualClock::default(),
         logged: 0,
         log_dropped: 0,
         log_limit: limits.log_messages_per_call,
@@ -91,10 +96,20 @@ impl PluginState {
         Some(tail.chars().take(500).collect())
     }
 
-    /// Start counting log messages for a new call.
+    /// Start counting log messages, and keeping standard error, for a new
+    /// call.
     pub fn begin_call(&mut self) {
         self.logged = 0;
         self.log_dropped = 0;
+        self.stderr.clear();
+    }
+
+    /// What the linker's `monotonic-clock` functions reach.
+    pub fn clock_view(&mut self) -> ClockView<'_> {
+        ClockView {
+            clock: &mut self.clock,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -122,30 +137,6 @@ impl log::Host for PluginState {
             log::Level::Warn => tracing::warn!(plugin, "{message}"),
             log::Level::Error => tracing::error!(plugin, "{message}"),
         }
-    }
-}
-
-/// A clock that always reads the Unix epoch: plugins get time from events and
-/// from the arrival time the host lends, never from the machine.
-struct FrozenClock;
-
-impl HostWallClock for FrozenClock {
-    fn resolution(&self) -> Duration {
-        Duration::from_secs(1)
-    }
-
-    fn now(&self) -> Duration {
-        Duration::ZERO
-    }
-}
-
-impl HostMonotonicClock for FrozenClock {
-    fn resolution(&self) -> u64 {
-        1_000_000_000
-    }
-
-    fn now(&self) -> u64 {
-        0
     }
 }
 

@@ -222,7 +222,13 @@ impl Storage {
                 let file = file.into_inner().map_err(|err| err.into_error())?;
                 file.sync_all()?;
                 let bytes = file.metadata()?.len();
-                std::fs::rename(&temp, root.join(key))?;
+                let target = root.join(key);
+                std::fs::rename(&temp, &target)?;
+                // The rename is durable only once its folder is: without
+                // this, a power cut can leave the folder without the file.
+                if let Some(folder) = target.parent() {
+                    File::open(folder)?.sync_all()?;
+                }
                 Ok(bytes)
             }
             (Storage::S3(store), Body::Memory(bytes)) => {
@@ -335,7 +341,7 @@ impl Storage {
         match self {
             Storage::Local(_) => {
                 let (dir, name) = key.rsplit_once('/').unwrap_or(("", key));
-                let mut body = self.create(dir, &format!(".{name}.tmp"))?;
+                let mut body = self.create(dir, &format!(".{name}.{}.tmp", unique_suffix()))?;
                 body.write_all(bytes)?;
                 self.publish(body, key, content_type).map(|_| ())
             }
@@ -426,6 +432,21 @@ impl InFlight {
         }
         std::mem::take(&mut state.failures)
     }
+}
+
+/// A suffix no other temporary file of this process, or of another process
+/// on this machine, carries: the process id, a counter and the clock.
+pub fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    format!(
+        "{}-{}-{nanos:08x}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 #[cfg(test)]

@@ -264,3 +264,36 @@ pub fn json_of(output: std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&output.stdout)))
 }
+
+/// The `sh` blocks of a Markdown page, in order.
+pub fn shell_blocks(page: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in page.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```sh") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    assert!(current.is_none(), "an unclosed code block");
+    blocks
+}
+
+/// `PATH` with the folder of the `weir` just built first, as a user who
+/// installed it has it.
+pub fn path_with_weir() -> String {
+    let weir_dir = Path::new(env!("CARGO_BIN_EXE_weir")).parent().unwrap();
+    format!(
+        "{}:{}",
+        weir_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}

@@ -11,7 +11,7 @@ use weir::engine::{Limits, PluginEngine};
 use weir::plugin::{LoadError, LoadedPlugin, PluginSource};
 use weir_plugin::{NewValue, Outcome};
 
-use crate::common::{batch_of, fates};
+use crate::common::{batch_of, fates, reasons};
 
 fn load(
     source: PluginSource,
@@ -185,6 +185,59 @@ fn results_that_point_outside_themselves_reject_the_event() {
     };
     batch.apply(&results, &Stage::host());
     assert_eq!(fates(&batch), ["rejected:bad-result"; 4]);
+}
+
+#[test]
+fn results_cannot_make_the_host_hold_unbounded_text() {
+    use weir_plugin::layout::{
+        Field, PackedChange, PackedOutcome, Span, Value, push_change, push_outcome,
+    };
+    // 1,000 kept events, each set to the same 8 MiB span of the results'
+    // text: 8 GB if the host copied it for each.
+    let lines = vec![r#"{"a":1}"#; 1000];
+    let mut batch = batch_of(&lines);
+    let lent = batch.lend();
+    batch.restore(lent);
+    let big = 8 << 20;
+    let mut changes = Vec::new();
+    push_change(
+        &mut changes,
+        PackedChange::Set(Field {
+            name: 0,
+            value: Value::Text(Span {
+                start: 0,
+                len: big as u32,
+            }),
+        }),
+    );
+    let mut outcomes = Vec::new();
+    for _ in 0..lines.len() {
+        push_outcome(&mut outcomes, PackedOutcome::Keep { first: 0, count: 1 });
+    }
+    let results = wit::Results {
+        names: vec!["blob".into()],
+        text: vec![b'x'; big],
+        changes,
+        outcomes,
+    };
+    batch.apply(&results, &Stage::host());
+    let fates = fates(&batch);
+    let kept = fates.iter().filter(|fate| *fate == "kept").count();
+    let refused = fates
+        .iter()
+        .filter(|fate| *fate == "rejected:plugin-failed")
+        .count();
+    // A few copies fit the budget; the rest are refused, and each event is
+    // one or the other.
+    assert!((1..=5).contains(&kept), "{kept}");
+    assert_eq!(kept + refused, lines.len());
+    assert!(
+        batch.arena().text.len() < 64 << 20,
+        "{}",
+        batch.arena().text.len()
+    );
+    let reason = reasons(&batch).into_iter().find(|r| !r.is_empty()).unwrap();
+    assert!(reason.contains("more than"), "{reason}");
 }
 
 #[test]

@@ -5,31 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::common::{path_with_weir, shell_blocks};
 use crate::s3::{boto, bucket, moto, s3_env};
 
 const GUIDE: &str = include_str!("../../docs/plugin-guide.md");
-
-/// The `sh` blocks of a Markdown page, in order.
-fn shell_blocks(page: &str) -> Vec<String> {
-    let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
-    for line in page.lines() {
-        match (&mut current, line.trim_end()) {
-            (None, "```sh") => current = Some(String::new()),
-            (Some(block), "```") => {
-                blocks.push(std::mem::take(block));
-                current = None;
-            }
-            (Some(block), _) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-            (None, _) => {}
-        }
-    }
-    assert!(current.is_none(), "an unclosed code block");
-    blocks
-}
 
 #[test]
 fn every_command_of_the_plugin_guide_runs() {
@@ -38,12 +17,7 @@ fn every_command_of_the_plugin_guide_runs() {
     let dir = tempfile::tempdir().unwrap();
     bucket("my-team-plugins");
     let script = format!("set -euo pipefail\n{}", blocks.join("\n"));
-    let weir_dir = Path::new(env!("CARGO_BIN_EXE_weir")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        weir_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_weir();
     let mut bash = Command::new("bash");
     bash.arg("-c")
         .arg(&script)

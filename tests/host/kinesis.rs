@@ -65,16 +65,7 @@ const ROWS: &str = "SELECT COUNT(*) AS n, COUNT(DISTINCT user_id || CAST(timesta
 /// into a local folder, run `weir run` over `events.jsonl` locally as the
 /// oracle, and return its summary.
 fn pipelines_and_oracle(dir: &Path, lake: &str) -> Value {
-    let base = include_str!("../../examples/clickstream.toml");
-    std::fs::write(
-        dir.join("stream.toml"),
-        base.replace(
-            "location = \"lake\"",
-            &format!("location = \"s3://{lake}/lake\""),
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.join("local.toml"), base).unwrap();
+    pipelines_and_oracle_files(dir, lake);
     json_of(
         weir_command(dir)
             .args([
@@ -88,6 +79,21 @@ fn pipelines_and_oracle(dir: &Path, lake: &str) -> Value {
             .output()
             .unwrap(),
     )
+}
+
+/// The stream pipeline (`stream.toml`, into `s3://<lake>/lake`) and the same
+/// one into a local folder (`local.toml`).
+fn pipelines_and_oracle_files(dir: &Path, lake: &str) {
+    let base = include_str!("../../examples/clickstream.toml");
+    std::fs::write(
+        dir.join("stream.toml"),
+        base.replace(
+            "location = \"lake\"",
+            &format!("location = \"s3://{lake}/lake\""),
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("local.toml"), base).unwrap();
 }
 
 /// The S3 lake holds what the local run wrote: the same events per action
@@ -291,23 +297,155 @@ fn send_names_the_lines_it_could_not_send() {
         "{stderr}"
     );
 
-    // A stream that does not exist: every line is named, after the tries.
+    // A stream that does not exist: an answer the service repeats stops the
+    // send at its first request, with one line naming the stream and why,
+    // however long the input and however many tries are allowed.
+    let many: String = (0..20_000)
+        .map(|i| format!("{{\"user_id\":\"u{i}\"}}\n"))
+        .collect();
+    std::fs::write(dir.join("many.jsonl"), many).unwrap();
+    let started = std::time::Instant::now();
     let output = weir_aws(dir)
-        .args([
-            "send",
-            "--stream",
-            "no-such-stream",
-            "--max-attempts",
-            "2",
-            "mixed.jsonl",
-        ])
+        .args(["send", "--stream", "no-such-stream", "many.jsonl"])
         .output()
         .unwrap();
+    let took = started.elapsed();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
-        stderr.contains("could not send 3 of 4 lines (lines 1, 3, 4)")
-            && stderr.contains("ResourceNotFound"),
+        errors[0].contains("stream no-such-stream: ResourceNotFoundException")
+            && errors[0].contains("stopped: 0 of the ")
+            && errors[0].contains("lines read were sent, none after line 1"),
         "{stderr}"
     );
+    // One request, no backoff: far below the 8 tries' worth of waiting (a
+    // bound for a loaded machine, not a benchmark).
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
+
+/// `--latest` skips what was in the stream before the consumer first
+/// started, and nothing after: a consumer stopped and started again reads
+/// what arrived in between, from the time it first started. (Children of a
+/// split read from that time too, so from their beginning; moto's
+/// AT_TIMESTAMP answers wrongly once a shard is split, so that part is not
+/// tried here.)
+#[test]
+fn latest_starts_at_new_records_and_keeps_that_start_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let lake = bucket("stream-latest-lake");
+    let stream = "clicks-latest";
+    kinesis_py(&["create-stream", stream, "1"]);
+    pipelines_and_oracle_files(dir, &lake);
+    let lines = |from: usize, to: usize| -> String {
+        (from..to)
+            .map(|i| {
+                format!(
+                    r#"{{"user_id":"u{i}","product_id":"p1","product_category":"Books","action":"VIEW","price":1.5,"device":"Mobile","timestamp":"2026-02-19T11:05:00Z"}}"#
+                ) + "\n"
+            })
+            .collect()
+    };
+    std::fs::write(dir.join("old.jsonl"), lines(0, 100)).unwrap();
+    std::fs::write(dir.join("while-stopped.jsonl"), lines(100, 150)).unwrap();
+    std::fs::write(dir.join("later.jsonl"), lines(150, 200)).unwrap();
+    send(dir, stream, "old.jsonl");
+    // Kinesis timestamps have millisecond precision: keep the old records
+    // clearly before the consumer's start.
+    std::thread::sleep(Duration::from_millis(50));
+    let first = json_of(
+        consume(dir, stream, &["--latest", "--until-drained"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(first["read"], 0, "{first}");
+    std::thread::sleep(Duration::from_millis(50));
+    // Written while no consumer runs: the restarted one, with --latest
+    // still given, reads them (its start is the first run's).
+    send(dir, stream, "while-stopped.jsonl");
+    let second = json_of(
+        consume(dir, stream, &["--latest", "--until-drained"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(second["read"], 50, "{second}");
+    send(dir, stream, "later.jsonl");
+    let third = json_of(
+        consume(dir, stream, &["--latest", "--until-drained"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(third["read"], 50, "{third}");
+    let users = query_rows(
+        dir,
+        &format!("s3://{lake}/lake"),
+        "SELECT MIN(CAST(SUBSTR(user_id, 2) AS INT)) AS low, MAX(CAST(SUBSTR(user_id, 2) AS INT)) AS high, COUNT(DISTINCT user_id) AS n FROM ecommerce_events",
+    );
+    assert_eq!(users, ["100,199,100"]);
+}
+
+/// Under `on_plugin_error = "fail"`, a record a plugin cannot take stops the
+/// consumer with the plugin's error and the record's sequence number,
+/// instead of being retried forever.
+#[test]
+fn a_poison_record_stops_the_consumer_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let stream = "clicks-poison";
+    kinesis_py(&["create-stream", stream, "1"]);
+    let lake = bucket("stream-poison-lake");
+    std::fs::write(
+        dir.join("stream.toml"),
+        format!(
+            "on_plugin_error = \"fail\"\n[[plugin]]\npath = {:?}\n[output]\nlocation = \"s3://{lake}/lake\"\npartitions = []\n",
+            weir_bundled_plugins::TEST_TRAP.path
+        ),
+    )
+    .unwrap();
+    let lines: String = (0..10)
+        .map(|i| {
+            let user = if i == 6 {
+                "boom".to_string()
+            } else {
+                format!("u{i}")
+            };
+            format!("{{\"user_id\":\"{user}\"}}\n")
+        })
+        .collect();
+    std::fs::write(dir.join("events.jsonl"), lines).unwrap();
+    let sent = send(dir, stream, "events.jsonl");
+    assert_eq!(sent["sent"], 10);
+    let started = std::time::Instant::now();
+    let output = consume(dir, stream, &["--until-drained"]).output().unwrap();
+    let took = started.elapsed();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let error = stderr
+        .lines()
+        .find(|line| line.starts_with("error"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        error.contains("stream clicks-poison: shardId-")
+            && error.contains(": record ")
+            && error.contains("told to fail")
+            && error.contains("on_plugin_error = \"fail\""),
+        "{stderr}"
+    );
+    // It stopped at once rather than retrying (a bound for a loaded machine).
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    // The batch stays pending: the checkpoint file says so.
+    let checkpoints: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("checkpoints.json")).unwrap()).unwrap();
+    let shard = checkpoints["shards"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    assert!(shard["pending"].is_array(), "{checkpoints}");
 }

@@ -70,6 +70,46 @@ fn an_endless_loop_hits_the_deadline() {
 }
 
 #[test]
+fn a_sleep_does_not_hold_the_host() {
+    // Sleeping waits on no real clock: the plugin's monotonic clock moves
+    // forward instead, so a 30-second sleep returns at once with its event
+    // kept, and a loop of sleeps spins in guest code until the deadline.
+    let limits = Limits {
+        call_timeout_ms: 200,
+        ..Limits::default()
+    };
+    let mut pipeline = pipeline_of(TEST_SPIN, "{}", limits, OnPluginError::Reject);
+    let started = Instant::now();
+    let mut batch = batch_of(&[GOOD, r#"{"user_id":"sleep"}"#, GOOD]);
+    pipeline.run(&mut batch).unwrap();
+    assert_eq!(fates(&batch), ["kept"; 3]);
+    let mut batch = batch_of(&[GOOD, r#"{"user_id":"nap-loop"}"#]);
+    pipeline.run(&mut batch).unwrap();
+    assert_eq!(fates(&batch), ["rejected:plugin-failed"; 2]);
+    assert!(
+        reasons(&batch)[0].contains("deadline exceeded"),
+        "{:?}",
+        reasons(&batch)
+    );
+    // Far below the 30 s the sleep asked for (a bound for a loaded machine).
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+#[test]
+fn a_chatty_plugin_keeps_working() {
+    // 64 KiB of standard error per batch, batch after batch: the pipe keeps
+    // the tail of each call and never refuses a write.
+    let mut pipeline = pipeline_of(TEST_SPIN, "{}", Limits::default(), OnPluginError::Reject);
+    for _ in 0..20 {
+        let mut batch = batch_of(&[r#"{"user_id":"chatter"}"#, GOOD]);
+        pipeline.run(&mut batch).unwrap();
+        assert_eq!(fates(&batch), ["kept", "kept"], "{:?}", reasons(&batch));
+    }
+    assert_eq!(pipeline.steps()[0].stats.failures, 0);
+}
+
+#[test]
 fn unbounded_allocation_hits_the_memory_cap() {
     let limits = Limits {
         memory_mib: 32,

@@ -137,7 +137,9 @@ fn mixed_bad_input_is_fully_accounted_for() {
     let mut expected = expected_rejects.clone();
     expected.sort();
     assert_eq!(codes, expected);
-    // Every dead letter holds its original bytes, losslessly.
+    // Every dead letter holds its original bytes, losslessly; a record over
+    // the size limit was refused while read, and holds its start (up to the
+    // limit) with its whole length in the reason.
     for letter in &letters {
         let position: usize = letter["position"].as_str().unwrap().parse().unwrap();
         let original = &input[position - 1];
@@ -147,7 +149,17 @@ fn mixed_bad_input_is_fully_accounted_for() {
                 .decode(letter["payload_base64"].as_str().unwrap())
                 .unwrap(),
         };
-        assert_eq!(&payload, original, "position {position}");
+        if letter["code"] == "too-large" {
+            assert_eq!(payload.len(), 1024 * 1024, "position {position}");
+            assert!(original.starts_with(&payload), "position {position}");
+            let reason = letter["reason"].as_str().unwrap();
+            assert!(
+                reason.contains(&format!("record of {} bytes", original.len())),
+                "{reason}"
+            );
+        } else {
+            assert_eq!(&payload, original, "position {position}");
+        }
         assert!(!letter["reason"].as_str().unwrap().is_empty());
         assert!(letter["plugin"].is_string() && letter["plugin_version"].is_string());
     }
@@ -159,4 +171,112 @@ fn mixed_bad_input_is_fully_accounted_for() {
     };
     assert_eq!(by_plugin("malformed-json"), "weir");
     assert_eq!(by_plugin("wrong-type"), "validate-clickstream");
+}
+
+#[test]
+fn a_byte_order_mark_crlf_and_big_integers_are_read_as_they_are_meant() {
+    // A file saved by a Windows tool: a UTF-8 byte-order mark before the
+    // first line and CRLF line ends. Plus an integer no 64-bit signed field
+    // can hold, which must be refused by name rather than rounded.
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(good("u1", "VIEW").as_bytes());
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(good("u2", "PURCHASE").as_bytes());
+    bytes.extend_from_slice(b"\r\n");
+    let big = good("u3", "VIEW").replace("\"price\":12.5", "\"price\":18446744073709551615");
+    bytes.extend_from_slice(big.as_bytes());
+    bytes.extend_from_slice(b"\r\n");
+    std::fs::write(dir.path().join("windows.jsonl"), &bytes).unwrap();
+    std::fs::write(dir.path().join("pipeline.toml"), example_pipeline_jsonl()).unwrap();
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "pipeline.toml",
+            "--input",
+            "windows.jsonl",
+            "--out",
+            "lake",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (&summary["read"], &summary["kept"], &summary["rejected"]),
+        (&3.into(), &2.into(), &1.into()),
+        "{summary}"
+    );
+    let kept = jsonl_lines(&dir.path().join("lake/ecommerce_events"));
+    let users: Vec<String> = kept
+        .iter()
+        .map(|line| {
+            serde_json::from_slice::<serde_json::Value>(line).unwrap()["user_id"].to_string()
+        })
+        .collect();
+    assert_eq!(users.len(), 2, "{users:?}");
+    let letters = jsonl_lines(&dir.path().join("lake/_errors/ecommerce_events"));
+    let letter: serde_json::Value = serde_json::from_slice(&letters[0]).unwrap();
+    assert_eq!(letter["code"], "number-out-of-range", "{letter}");
+    assert_eq!(letter["position"], "3", "{letter}");
+}
+
+#[test]
+fn a_backfill_over_thousands_of_days_fits_few_open_files() {
+    // 3,000 events over about eight years: well over a thousand distinct
+    // days, each its own partition, with 256 file descriptors for the whole
+    // process. Files are closed and published as partitions go cold.
+    let dir = tempfile::tempdir().unwrap();
+    let generated = weir(
+        &[
+            "gen",
+            "--events",
+            "3000",
+            "--days",
+            "3000",
+            "--start",
+            "2018-01-01T00:00:00Z",
+            "--out",
+            "years.jsonl",
+        ],
+        dir.path(),
+    );
+    assert!(generated.status.success());
+    std::fs::write(dir.path().join("pipeline.toml"), example_pipeline_jsonl()).unwrap();
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 256 && exec {} run --pipeline pipeline.toml --input years.jsonl --out lake --json",
+            env!("CARGO_BIN_EXE_weir")
+        ))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("WEIR_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let kept = summary["kept"].as_u64().unwrap();
+    assert!(kept > 2500, "{summary}");
+    let lines = jsonl_lines(&dir.path().join("lake/ecommerce_events"));
+    assert_eq!(lines.len() as u64, kept);
+    // Every event once: no line twice.
+    let distinct: std::collections::HashSet<&Vec<u8>> = lines.iter().collect();
+    assert_eq!(distinct.len(), lines.len());
+    let days = std::fs::read_dir(dir.path().join("lake/ecommerce_events"))
+        .unwrap()
+        .flat_map(|year| std::fs::read_dir(year.unwrap().path()).unwrap())
+        .flat_map(|month| std::fs::read_dir(month.unwrap().path()).unwrap())
+        .count();
+    assert!(days > 1000, "{days} day folders");
 }

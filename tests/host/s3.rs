@@ -261,6 +261,9 @@ fn s3_lake_equals_the_local_lake() {
         let key = object["key"].as_str().unwrap();
         let want = if key.ends_with(".parquet") {
             "application/vnd.apache.parquet"
+        } else if key.contains("/_weir/inputs/") {
+            // The lake's record of what the input wrote.
+            "application/json"
         } else {
             "application/x-ndjson"
         };
@@ -449,9 +452,10 @@ fn failed_writes_are_errors() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.trim_end().lines().last().unwrap_or_default();
+    // It stops before running anything: the lake's record of the input is
+    // the first object read.
     assert!(
-        last.contains("s3://no-such-bucket/lake/ecommerce_events/year=")
-            && last.contains("NoSuchBucket"),
+        last.contains("s3://no-such-bucket/lake/") && last.contains("NoSuchBucket"),
         "{stderr}"
     );
     // A server that refuses every request: the one object is tried exactly

@@ -5,7 +5,14 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::weir_command;
+use crate::common::{path_with_weir, shell_blocks, weir_command};
+
+/// The first `toml` block of a Markdown page.
+fn toml_block(page: &str) -> String {
+    let start = page.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let len = page[start..].find("```").expect("closed");
+    page[start..start + len].to_string()
+}
 
 /// Run a command with the scaffolds' own target folder (shared by the
 /// kinds, so dependencies build once), and insist it succeeds.
@@ -43,45 +50,47 @@ fn a_new_plugin_of_each_kind_builds_and_passes_its_tests() {
         let logic = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
         assert!(logic.contains("impl Plugin for Team"), "{logic}");
 
-        let mut test = Command::new(env!("CARGO"));
-        test.args(["test", "--release"]).current_dir(&root);
-        let tested = succeed(test, &format!("cargo test in {name}"));
-        assert!(tested.contains("test result: ok. 1 passed"), "{tested}");
-
-        let mut build = weir_command(&root);
-        build.args(["plugin", "build"]);
-        let built = succeed(build, &format!("weir plugin build in {name}"));
+        // The crate's README is its user's first page: its `sh` block runs
+        // as written (unit tests, build, fixtures), with `weir` on PATH.
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let blocks = shell_blocks(&readme);
+        assert_eq!(blocks.len(), 1, "{readme}");
+        let mut bash = Command::new("bash");
+        bash.arg("-c")
+            .arg(format!("set -euo pipefail\n{}", blocks[0]))
+            .current_dir(&root)
+            .env("PATH", path_with_weir())
+            .env("NO_COLOR", "1");
+        let ran = succeed(bash, &format!("the README of {name}"));
+        assert!(ran.contains("test result: ok. 1 passed"), "{ran}");
         assert!(
-            built.contains(&format!(
+            ran.contains(&format!(
                 "plugin  {name} 0.1.0 (contract weir:plugin@0.1.0)"
             )),
-            "{built}"
+            "{ran}"
         );
-        let wasm = built
-            .lines()
-            .find_map(|line| line.strip_prefix("built   "))
-            .expect("the component's path");
-        assert!(
-            wasm.ends_with(&format!("{}.wasm", name.replace('-', "_"))),
-            "{wasm}"
-        );
-        let sha256 = built
+        let sha256 = ran
             .lines()
             .find_map(|line| line.strip_prefix("sha256  "))
             .unwrap();
         assert_eq!(sha256.len(), 64);
+        assert!(ran.contains("all as expected"), "{ran}");
+        assert!(
+            readme.contains(&format!("--config '{config}'")),
+            "the README tries the kind's example config: {readme}"
+        );
 
-        let mut fixtures = weir_command(&root);
-        fixtures.args([
-            "test",
-            "--plugin",
-            wasm,
-            "--config",
-            config,
-            "fixtures/example.jsonl",
-        ]);
-        let checked = succeed(fixtures, &format!("weir test in {name}"));
-        assert!(checked.contains("all as expected"), "{checked}");
+        // Its pipeline-file snippet is TOML a pipeline file takes, with the
+        // same settings as the command line's JSON.
+        let snippet = toml_block(&readme);
+        let entry: toml::Table = toml::from_str(&snippet)
+            .unwrap_or_else(|err| panic!("the README's TOML of {name}: {err}\n{snippet}"));
+        let settings = &entry["plugin"].as_array().unwrap()[0]["config"];
+        assert_eq!(
+            serde_json::to_value(settings).unwrap(),
+            serde_json::from_str::<serde_json::Value>(config).unwrap(),
+            "{snippet}"
+        );
     }
     // A name that cannot be a crate, and a folder that exists, are refused.
     let output = weir_command(dir.path())

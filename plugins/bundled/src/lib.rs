@@ -33,3 +33,5 @@ pub fn bundled(name: &str) -> Option<Guest> {
         .find(|(known, _)| *known == name)
         .map(|(_, guest)| *guest)
 }
+
+pub mod wasm_target;

@@ -15,7 +15,7 @@ impl Batch {
     /// outcome per lent record. Results are the plugin's word: anything out
     /// of range or malformed rejects the event it concerns (`bad-result`).
     pub fn apply(&mut self, results: &wit::Results, stage: &Stage) {
-        let results = ResultsView::new(results);
+        let results = ResultsView::new(results, self.arena.text.len());
         // Each name of the results, as an index of the batch's names.
         let names: Vec<u32> = results
             .names
@@ -96,6 +96,7 @@ impl Batch {
                     let json = results
                         .text(span)
                         .ok_or_else(|| bad_result("a replacement outside the results' text"))?;
+                    results.check_budget(&self.arena, json.len())?;
                     *fields = decode_object(json, &mut self.arena).map_err(|error| {
                         (
                             "bad-replace",
@@ -122,6 +123,7 @@ impl Batch {
                         .text(value)
                         .ok_or_else(|| bad_result("a partition value outside the results' text"))?;
                     check_partition_part("value", text)?;
+                    results.check_budget(&self.arena, text.len())?;
                     let span = self.arena.push_text(text);
                     match partition.iter_mut().find(|(known, _)| *known == key) {
                         Some(existing) => existing.1 = span,
@@ -141,22 +143,55 @@ fn bad_result(reason: &str) -> (&'static str, String) {
     )
 }
 
+/// Slack over the text budget, for what every event may gain (partition
+/// values, enrichment fields pointing at one shared span of the results).
+const TEXT_BUDGET_SLACK: usize = 16 << 20;
+
 /// A plugin's results, with their text checked for UTF-8 once.
 struct ResultsView<'a> {
     names: &'a [String],
     text: Result<&'a str, &'a [u8]>,
     changes: &'a [u8],
     outcomes: &'a [u8],
+    /// How long the batch's text may grow while applying: what the results
+    /// may make the host copy is bounded by the call, not by the plugin.
+    /// Changes of many events can point at the same span of the results'
+    /// text; without a bound, 1,000 events set to one 8 MiB value would make
+    /// the host hold 8 GB, and past 4 GiB the 32-bit spans would wrap.
+    text_budget_end: usize,
 }
 
 impl<'a> ResultsView<'a> {
-    fn new(results: &'a wit::Results) -> Self {
+    fn new(results: &'a wit::Results, batch_text: usize) -> Self {
+        // The batch's text may double, plus twice the results' own text
+        // (each byte returned copied twice over: set as a value, and as a
+        // replacement) and the slack; no honest plugin comes near it.
+        let budget = batch_text
+            .saturating_mul(3)
+            .saturating_add(results.text.len().saturating_mul(2))
+            .saturating_add(TEXT_BUDGET_SLACK);
         ResultsView {
             names: &results.names,
             text: std::str::from_utf8(&results.text).map_err(|_| results.text.as_slice()),
             changes: &results.changes,
             outcomes: &results.outcomes,
+            text_budget_end: budget.min(u32::MAX as usize),
         }
+    }
+
+    /// Whether `bytes` more of text fit the budget; the event is rejected as
+    /// a plugin failure when not.
+    fn check_budget(&self, arena: &Arena, bytes: usize) -> Result<(), (&'static str, String)> {
+        if arena.text.len().saturating_add(bytes) <= self.text_budget_end {
+            return Ok(());
+        }
+        Err((
+            "plugin-failed",
+            format!(
+                "the plugin's results would make the host hold more than {} bytes of text for this batch (three times the batch's text, twice the results' text and 16 MiB); the events past that point are refused",
+                self.text_budget_end
+            ),
+        ))
     }
 
     /// The text of a span, if it is in range and UTF-8 (checked per span
@@ -219,6 +254,7 @@ fn lower_value(
             let text = results
                 .text(span)
                 .ok_or_else(|| bad_result("a value outside the results' text"))?;
+            results.check_budget(arena, text.len())?;
             Value::Text(arena.push_text(text))
         }
         Value::Json(span) => {
@@ -236,6 +272,7 @@ fn lower_value(
                     ),
                 ));
             }
+            results.check_budget(arena, json.len())?;
             Value::Json(arena.push_text(json))
         }
     })

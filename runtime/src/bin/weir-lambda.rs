@@ -19,11 +19,33 @@ use weir::lambda::{Host, Settings};
 /// five seconds) before the invocation's deadline (milliseconds since the
 /// epoch), so failures are reported before Lambda ends the invocation.
 fn write_deadline(deadline_ms: u64) -> Option<Instant> {
+    // No deadline header: nothing to bound by.
+    if deadline_ms == 0 {
+        return None;
+    }
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_millis() as u64;
-    let left = deadline_ms.checked_sub(now_ms)?;
+    // Lambda sends milliseconds since the epoch; cargo-lambda's emulator
+    // sends the time left instead (600000). A value before 2001 cannot be a
+    // deadline of today's: it is read as the time left.
+    const EPOCH_2001_MS: u64 = 978_307_200_000;
+    let deadline_ms = if deadline_ms < EPOCH_2001_MS {
+        now_ms.saturating_add(deadline_ms)
+    } else {
+        deadline_ms
+    };
+    // Past already: every write counts as failed at once, rather than
+    // writing with no bound at all.
+    if deadline_ms <= now_ms {
+        tracing::warn!(
+            deadline_ms,
+            now_ms,
+            "the invocation's deadline has passed: its writes count as failed"
+        );
+    }
+    let left = deadline_ms.saturating_sub(now_ms);
     let margin = (left / 5).min(5_000);
     Some(Instant::now() + std::time::Duration::from_millis(left - margin))
 }

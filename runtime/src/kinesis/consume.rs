@@ -23,10 +23,10 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{Kinesis, describe};
+use super::{Kinesis, describe, is_permanent};
 use crate::pipeline::Pipeline;
 use crate::run::Summary;
-use crate::shard::{LakeTarget, ShardRecord, process};
+use crate::shard::{LakeTarget, ShardRecord, find_poison, process};
 use crate::storage::{Location, S3Options, Storage};
 
 /// Why a consumer stopped.
@@ -36,6 +36,10 @@ pub enum ConsumeError {
     Kinesis { stream: String, message: String },
     #[error("checkpoints at {location}: {message}")]
     Checkpoint { location: String, message: String },
+    #[error(
+        "stream {stream}: {message} (on_plugin_error = \"fail\"; the batch is kept pending and is formed again on the next start)"
+    )]
+    PluginFailed { stream: String, message: String },
 }
 
 /// Where each shard has got to.
@@ -45,6 +49,13 @@ pub struct Checkpoints {
     pub stream: String,
     /// Per shard.
     pub shards: BTreeMap<String, ShardCheckpoint>,
+    /// Set when a consumer with no checkpoints started with `--latest`: the
+    /// time (milliseconds since the epoch) it started. A shard without a
+    /// checkpoint is read from its first record at or after it, so the
+    /// shards open then start at new records, and the children of a later
+    /// split or merge start at their beginning (all their records are later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_from_millis: Option<i64>,
 }
 
 /// Where one shard has got to.
@@ -120,7 +131,7 @@ impl CheckpointStore {
             {
                 return Ok(Checkpoints {
                     stream: stream.to_string(),
-                    shards: BTreeMap::new(),
+                    ..Checkpoints::default()
                 });
             }
             Err(err) => return Err(fail(err.to_string())),
@@ -201,6 +212,8 @@ struct Live {
     buffer: VecDeque<Held>,
     caught_up: bool,
     failures: u32,
+    /// Reads that failed in a row (throttling, passing errors).
+    read_failures: u32,
     retry_at: Option<Instant>,
 }
 
@@ -222,6 +235,16 @@ pub fn consume(
     progress: &mut dyn FnMut(&ConsumeReport),
 ) -> Result<ConsumeReport, ConsumeError> {
     let mut checkpoints = store.load(&options.stream)?;
+    if options.from_latest
+        && checkpoints.shards.is_empty()
+        && checkpoints.read_from_millis.is_none()
+    {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as i64);
+        checkpoints.read_from_millis = Some(now);
+        store.save(&checkpoints)?;
+    }
     let mut live: BTreeMap<String, Live> = BTreeMap::new();
     let mut report = ConsumeReport::default();
     let mut listed_at: Option<Instant> = None;
@@ -258,7 +281,8 @@ pub fn consume(
                 drained = false;
                 continue;
             }
-            let batch = next_batch(kinesis, options, &id, shard, &state)?;
+            let read_from = checkpoints.read_from_millis;
+            let batch = next_batch(kinesis, options, &id, shard, &state, read_from)?;
             let Some(batch) = batch else {
                 if shard.ended && shard.buffer.is_empty() {
                     let entry = checkpoints.shards.get_mut(&id).expect("present");
@@ -291,6 +315,28 @@ pub fn consume(
                 }),
                 None,
             );
+            if let Some(failure) = &outcome.plugin_failed {
+                // Under `on_plugin_error = "fail"` the batch would fail the
+                // same way forever: stop, naming the record. The batch stays
+                // pending, so a restart after a fix forms it again.
+                let records = batch.iter().map(|held| ShardRecord {
+                    data: Ok(&held.data),
+                    sequence: &held.sequence,
+                    arrival_micros: held.arrival_micros,
+                });
+                let message = match find_poison(pipeline, records) {
+                    Some((position, failure)) => format!("{id}: record {position}: {failure}"),
+                    None => format!(
+                        "{id}: the batch of records {} to {} (no record fails alone): {failure}",
+                        batch[0].sequence,
+                        batch[batch.len() - 1].sequence
+                    ),
+                };
+                return Err(ConsumeError::PluginFailed {
+                    stream: options.stream.clone(),
+                    message,
+                });
+            }
             for failure in &outcome.committed.failures {
                 tracing::error!(shard = %id, error = %failure, "part of a batch is not durable");
             }
@@ -390,6 +436,7 @@ fn next_batch(
     id: &str,
     shard: &mut Live,
     state: &ShardCheckpoint,
+    read_from_millis: Option<i64>,
 ) -> Result<Option<Vec<Held>>, ConsumeError> {
     let fail = |message: String| ConsumeError::Kinesis {
         stream: options.stream.clone(),
@@ -402,12 +449,19 @@ fn next_batch(
             .get_shard_iterator()
             .stream_name(&options.stream)
             .shard_id(id);
-        request = match &state.after {
-            Some(after) => request
+        request = match (&state.after, &state.pending, read_from_millis) {
+            (Some(after), _, _) => request
                 .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
                 .starting_sequence_number(after),
-            None if options.from_latest => request.shard_iterator_type(ShardIteratorType::Latest),
-            None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            // The shard's first batch was being written when the consumer
+            // stopped: form it again from its first record.
+            (None, Some((first, _)), _) => request
+                .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                .starting_sequence_number(first),
+            (None, None, Some(millis)) => request
+                .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                .timestamp(aws_sdk_kinesis::primitives::DateTime::from_millis(millis)),
+            (None, None, None) => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
         };
         let answer = kinesis
             .block(request.send())
@@ -468,9 +522,20 @@ fn next_batch(
                     shard.started = false;
                     return Ok(None);
                 }
-                return Err(fail(describe(err)));
+                if is_permanent(&err) {
+                    return Err(fail(describe(err)));
+                }
+                // Throttled (the shard's read limit, shared with other
+                // readers), or a passing failure: this shard waits, longer
+                // each time, and the others go on.
+                shard.read_failures += 1;
+                let pause = Duration::from_millis(200u64 << shard.read_failures.min(6));
+                tracing::warn!(shard = %id, error = %describe(err), retry_in_ms = pause.as_millis() as u64, "reading the shard failed; retrying");
+                shard.retry_at = Some(Instant::now() + pause);
+                return Ok(None);
             }
         };
+        shard.read_failures = 0;
         let records = answer.records();
         for record in records {
             shard.buffer.push_back(Held {

@@ -7,10 +7,36 @@
 use std::io::{self, BufRead};
 use std::time::{Duration, Instant};
 
+use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 
-use super::{Kinesis, describe};
+use super::{Kinesis, describe, is_permanent};
+
+/// Why a send stopped before the end of its input.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The input could not be read.
+    #[error("cannot read the input: {0}")]
+    Read(#[from] io::Error),
+    /// The service refused a request in a way it will repeat (no such
+    /// stream, access denied, no credentials): nothing more is sent.
+    #[error(
+        "stream {stream}: {reason}; stopped: {sent} of the {lines} lines read were sent, none after line {first_unsent}"
+    )]
+    Refused {
+        /// The stream.
+        stream: String,
+        /// What the service said.
+        reason: String,
+        /// Records sent before it.
+        sent: u64,
+        /// Lines read so far.
+        lines: u64,
+        /// The first line of the refused request.
+        first_unsent: u64,
+    },
+}
 
 /// Most records in one `PutRecords` request.
 pub const MAX_RECORDS: usize = 500;
@@ -65,7 +91,7 @@ pub fn send(
     options: &SendOptions,
     input: &mut dyn BufRead,
     progress: &mut dyn FnMut(&SendReport),
-) -> io::Result<SendReport> {
+) -> Result<SendReport, SendError> {
     let started = Instant::now();
     let mut sender = Sender {
         kinesis,
@@ -73,6 +99,7 @@ pub fn send(
         report: SendReport::default(),
         started,
         jitter: Jitter::new(),
+        refused: None,
     };
     let mut batch: Vec<Entry> = Vec::with_capacity(MAX_RECORDS);
     let mut batch_bytes = 0;
@@ -104,6 +131,7 @@ pub fn send(
             sender.put(std::mem::take(&mut batch));
             batch_bytes = 0;
             progress(&sender.report);
+            sender.stop_if_refused()?;
         }
         batch_bytes += size;
         batch.push(Entry {
@@ -115,6 +143,7 @@ pub fn send(
     if !batch.is_empty() {
         sender.put(batch);
         progress(&sender.report);
+        sender.stop_if_refused()?;
     }
     sender.report.failed.sort();
     sender.report.seconds = started.elapsed().as_secs_f64();
@@ -141,9 +170,25 @@ struct Sender<'a> {
     report: SendReport,
     started: Instant,
     jitter: Jitter,
+    /// A permanent refusal: why, and the first line it concerned.
+    refused: Option<(String, u64)>,
 }
 
 impl Sender<'_> {
+    /// Stop the send if the service refused it for good.
+    fn stop_if_refused(&self) -> Result<(), SendError> {
+        match &self.refused {
+            None => Ok(()),
+            Some((reason, line)) => Err(SendError::Refused {
+                stream: self.options.stream.clone(),
+                reason: reason.clone(),
+                sent: self.report.sent,
+                lines: self.report.lines,
+                first_unsent: *line,
+            }),
+        }
+    }
+
     /// Put `entries`, again and again for those refused, until all are in
     /// or out of attempts.
     fn put(&mut self, mut entries: Vec<Entry>) {
@@ -169,6 +214,21 @@ impl Sender<'_> {
                     .send(),
             );
             let refused: Vec<(Entry, String)> = match result {
+                Err(err) if is_permanent(&err) => {
+                    let first = entries.iter().map(|entry| entry.line).min().unwrap_or(0);
+                    let code = err
+                        .as_service_error()
+                        .and_then(|service| service.code())
+                        .map(|code| format!("{code}: "))
+                        .unwrap_or_default();
+                    let message = match err.as_service_error().and_then(|service| service.message())
+                    {
+                        Some(message) => message.to_string(),
+                        None => describe(err),
+                    };
+                    self.refused = Some((format!("{code}{message}"), first));
+                    return;
+                }
                 Err(err) => {
                     let reason = describe(err);
                     entries

@@ -406,7 +406,21 @@ impl S3Store {
                 .key(&key)
                 .send()
                 .await
-                .map_err(|err| fail(describe(err)))?;
+                .map_err(|err| {
+                    // A missing key reads as not found, as a missing file
+                    // does, so callers match on the kind, not the text.
+                    let missing = err
+                        .as_service_error()
+                        .is_some_and(|service| service.is_no_such_key());
+                    if missing {
+                        io::Error::new(
+                            io::ErrorKind::NotFound,
+                            format!("cannot read s3://{bucket}/{key}: no such key"),
+                        )
+                    } else {
+                        fail(describe(err))
+                    }
+                })?;
             let etag = object.e_tag().unwrap_or_default().to_string();
             let bytes = object
                 .body

@@ -1,10 +1,16 @@
-//! Test plugin: loops forever on any event whose `user_id` is `spin`, and
-//! keeps the rest. Proves the host interrupts a plugin that never returns
-//! (fuel or epoch deadline) and accounts for the batch.
+//! Test plugin: never returns, or tries to wait, or floods its standard
+//! error, by the event's `user_id`; keeps every other event. Proves the host
+//! interrupts a plugin whatever it does with its time, and that what it
+//! writes cannot break it.
+//!
+//! - `spin`: a busy loop forever;
+//! - `sleep`: `std::thread::sleep` for 30 seconds, then keeps the event;
+//! - `nap-loop`: sleeps a millisecond at a time, forever;
+//! - `chatter`: writes 64 KiB to standard error, then keeps the event.
 
 use weir_plugin::{Config, Event, Outcome, Plugin};
 
-/// The plugin: spins on `user_id` `spin`.
+/// The plugin.
 pub struct Spin;
 
 impl Plugin for Spin {
@@ -16,8 +22,19 @@ impl Plugin for Spin {
     }
 
     fn process(&self, event: &Event<'_>) -> Outcome {
-        if event.str("user_id") == Some("spin") {
-            spin();
+        match event.str("user_id") {
+            Some("spin") => spin(),
+            Some("sleep") => std::thread::sleep(std::time::Duration::from_secs(30)),
+            Some("nap-loop") => loop {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            },
+            Some("chatter") => {
+                let line = "x".repeat(1023);
+                for _ in 0..64 {
+                    eprintln!("{line}");
+                }
+            }
+            _ => {}
         }
         Outcome::keep()
     }
