@@ -16,6 +16,7 @@ use thiserror::Error;
 use crate::batch::Batch;
 use crate::config::PipelineConfig;
 use crate::lake::{FileOptions, LakeWriter};
+use crate::ledger::{InputIdentity, Ledger, WrittenObject};
 use crate::pipeline::{Pipeline, PluginFailed};
 use crate::run::Summary;
 use crate::storage::{Location, Storage};
@@ -144,9 +145,24 @@ pub fn etl(
                 stored
             };
             // Named after the object, whole: Firehose's names are unique.
-            let tag = key.replace(['/', '.'], "_");
-            let mut writer =
-                LakeWriter::new(&data, &errors, &config.table, &tag, FileOptions::of(config));
+            // Its entry in the lake's ledger makes a rerun replace all it
+            // wrote, whatever the rules now keep.
+            let identity = InputIdentity::object(&format!("{input}/{key}"));
+            let ledger = Ledger::new(
+                &data,
+                &config.table,
+                &identity,
+                data.child(&config.table),
+                errors.child(&config.table),
+            );
+            let previous = ledger.begin().map_err(output_error)?;
+            let mut writer = LakeWriter::new(
+                &data,
+                &errors,
+                &config.table,
+                &identity.tag(),
+                FileOptions::of(config),
+            );
             let mut batch = Batch::new(&format!("{input}/{key}"))
                 .with_max_record_bytes(config.max_record_bytes);
             // The newline that ends the object begins no record.
@@ -179,7 +195,16 @@ pub fn etl(
                 writer.write(&mut batch).map_err(output_error)?;
                 report.summary.count(&batch);
             }
-            let written = writer.finish().map_err(output_error)?;
+            let (written, published) = writer.finish_listed().map_err(output_error)?;
+            let published = published
+                .into_iter()
+                .map(|(zone, key)| WrittenObject {
+                    zone: zone.into(),
+                    key,
+                })
+                .collect();
+            report.summary.withdrawn +=
+                ledger.commit(previous, published).map_err(output_error)? as u64;
             let total = &mut report.summary.written;
             total.files += written.files;
             total.error_files += written.error_files;

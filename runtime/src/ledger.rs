@@ -79,6 +79,14 @@ impl InputIdentity {
         Ok(InputIdentity::new(stem, described, true))
     }
 
+    /// A stored object (a raw zone's object, by its full location): raw
+    /// objects are written once under names of their own, so the location
+    /// is the whole identity.
+    pub fn object(location: &str) -> InputIdentity {
+        let last = location.rsplit('/').next().unwrap_or(location);
+        InputIdentity::new(last, format!("object {location}"), true)
+    }
+
     /// An input the user named: runs with the same name are the same input.
     pub fn named(name: &str) -> InputIdentity {
         InputIdentity::new(name, format!("named {name:?}"), true)

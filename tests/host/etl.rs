@@ -118,7 +118,7 @@ fn a_raw_day_becomes_the_processed_zone_without_glue() {
             .output()
             .unwrap(),
     );
-    let etl = || {
+    let etl_with = |pipeline: &str| {
         json_of(
             weir_aws(dir)
                 .args([
@@ -126,7 +126,7 @@ fn a_raw_day_becomes_the_processed_zone_without_glue() {
                     "--input",
                     &format!("s3://{raw}/raw"),
                     "--pipeline",
-                    "etl.toml",
+                    pipeline,
                     "--date",
                     "2026-02-19",
                     "--json",
@@ -135,6 +135,7 @@ fn a_raw_day_becomes_the_processed_zone_without_glue() {
                 .unwrap(),
         )
     };
+    let etl = || etl_with("etl.toml");
     let summary = etl();
     assert_eq!(summary["objects"], 3, "{summary}");
     assert_eq!(summary["read"].as_u64(), Some(lines.len() as u64));
@@ -201,4 +202,22 @@ fn a_raw_day_becomes_the_processed_zone_without_glue() {
     assert_eq!(again["kept"], summary["kept"]);
     assert_eq!(download(&lake, "processed", dir), processed);
     assert_eq!(download(&lake, "errors", dir), letters);
+
+    // Rerun under narrower rules: only carts and purchases stay, each once,
+    // and what the first rules kept besides is gone.
+    let carts = std::fs::read_to_string(dir.join("etl.toml"))
+        .unwrap()
+        .replace(
+            "drop_user_prefixes = [\"bot-\", \"test_\"]",
+            "drop_user_prefixes = [\"bot-\", \"test_\"]\nkeep_actions = [\"ADD_TO_CART\", \"PURCHASE\"]",
+        );
+    std::fs::write(dir.join("carts.toml"), carts).unwrap();
+    let narrower = etl_with("carts.toml");
+    assert!(narrower["withdrawn"].as_u64().unwrap() > 0, "{narrower}");
+    let by_action = "SELECT action, COUNT(*) FROM ecommerce_events GROUP BY 1 ORDER BY 1";
+    let before: Vec<String> = query_rows(dir, "lake", by_action)
+        .into_iter()
+        .filter(|row| row.starts_with("ADD_TO_CART,") || row.starts_with("PURCHASE,"))
+        .collect();
+    assert_eq!(query_rows(dir, &s3, by_action), before);
 }

@@ -225,7 +225,7 @@ fn kinesis_event(
     (out, records)
 }
 
-/// Every object under `prefix` of `bucket`: key → lines.
+/// Every data object under `prefix` of `bucket`: key → lines.
 fn objects(bucket: &str, prefix: &str, dir: &Path) -> BTreeMap<String, Vec<serde_json::Value>> {
     let target = tempfile::tempdir_in(dir).unwrap();
     let listing = boto(
@@ -235,6 +235,8 @@ fn objects(bucket: &str, prefix: &str, dir: &Path) -> BTreeMap<String, Vec<serde
     let listing: Vec<serde_json::Value> = serde_json::from_str(&listing).unwrap();
     listing
         .iter()
+        // The lake's record of what each input wrote is not data.
+        .filter(|object| !object["key"].as_str().unwrap().contains("/_weir/"))
         .map(|object| {
             let key = object["key"].as_str().unwrap();
             let relative = key.strip_prefix(prefix).unwrap().trim_start_matches('/');

@@ -5,6 +5,7 @@ mod athena;
 mod cli;
 mod common;
 mod compact;
+mod conservation;
 mod contract;
 mod etl;
 mod fixtures;
