@@ -8,6 +8,7 @@ mod compact;
 mod conservation;
 mod contract;
 mod etl;
+mod faults;
 mod fixtures;
 mod guide;
 mod infra;

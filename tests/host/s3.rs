@@ -82,7 +82,7 @@ pub fn bucket(name: &str) -> String {
 
 /// `weir`, to run in `dir` with credentials for the server at `endpoint` and
 /// nothing from this machine's own AWS setup.
-fn s3_command(dir: &Path, endpoint: &str) -> Command {
+pub fn s3_command(dir: &Path, endpoint: &str) -> Command {
     let mut command = weir_command(dir);
     s3_env(&mut command, dir, endpoint);
     command
@@ -328,21 +328,34 @@ fn large_objects_go_up_in_parts() {
     assert_eq!(tree(&dir.join("local")), tree(&dir.join("mirror")));
 }
 
-/// A proxy in front of the S3 server that answers the first `failures`
-/// requests with `503 Slow Down`, as S3 does under load, and forwards the
-/// rest. Returns its endpoint and the count of requests it refused.
-fn flaky_proxy(upstream: &str, failures: usize) -> (String, Arc<AtomicUsize>) {
+/// What a [`fault_proxy`] does to a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer its first request `503 Slow Down`, as S3 does under load.
+    Refuse,
+    /// Read its first request and close the connection without an answer.
+    Reset,
+}
+
+/// A proxy in front of the S3 server: connection `n` (counted from 0)
+/// meets `fault(n)`, if any; the others are forwarded. Returns its endpoint
+/// and the count of connections it saw.
+pub fn fault_proxy(
+    upstream: &str,
+    fault: impl Fn(usize) -> Option<Fault> + Send + 'static,
+) -> (String, Arc<AtomicUsize>) {
     let upstream = upstream.trim_start_matches("http://").to_string();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let refused = Arc::new(AtomicUsize::new(0));
-    let counter = refused.clone();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
     std::thread::spawn(move || {
         for client in listener.incoming() {
             let Ok(mut client) = client else { continue };
-            if counter.fetch_add(1, Ordering::SeqCst) < failures {
+            let number = counter.fetch_add(1, Ordering::SeqCst);
+            if let Some(fault) = fault(number) {
                 std::thread::spawn(move || {
-                    // Read the request head, then refuse it.
+                    // Read the request head, then fail it.
                     let mut head = Vec::new();
                     let mut byte = [0u8; 1];
                     while !head.ends_with(b"\r\n\r\n")
@@ -350,17 +363,18 @@ fn flaky_proxy(upstream: &str, failures: usize) -> (String, Arc<AtomicUsize>) {
                     {
                         head.push(byte[0]);
                     }
-                    let body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
-                    let _ = write!(
-                        client,
-                        "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
+                    if fault == Fault::Refuse {
+                        let body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+                        let _ = write!(
+                            client,
+                            "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                    }
                     let _ = client.shutdown(std::net::Shutdown::Both);
                 });
                 continue;
             }
-            counter.fetch_sub(1, Ordering::SeqCst);
             let upstream = upstream.clone();
             std::thread::spawn(move || {
                 let Ok(server) = TcpStream::connect(&upstream) else {
@@ -378,6 +392,20 @@ fn flaky_proxy(upstream: &str, failures: usize) -> (String, Arc<AtomicUsize>) {
                 let _ = forward.join();
             });
         }
+    });
+    (endpoint, seen)
+}
+
+/// A proxy that answers the first `failures` connections `503 Slow Down`
+/// and forwards the rest. Returns its endpoint and how many it refused.
+fn flaky_proxy(upstream: &str, failures: usize) -> (String, Arc<AtomicUsize>) {
+    let refused = Arc::new(AtomicUsize::new(0));
+    let count = refused.clone();
+    let (endpoint, _) = fault_proxy(upstream, move |number| {
+        (number < failures).then(|| {
+            count.fetch_add(1, Ordering::SeqCst);
+            Fault::Refuse
+        })
     });
     (endpoint, refused)
 }
