@@ -16,7 +16,7 @@ use thiserror::Error;
 use crate::batch::Batch;
 use crate::config::PipelineConfig;
 use crate::lake::{FileOptions, LakeWriter};
-use crate::ledger::{InputIdentity, Ledger, WrittenObject};
+use crate::ledger::{InputIdentity, Ledger};
 use crate::pipeline::{Pipeline, PluginFailed};
 use crate::run::Summary;
 use crate::storage::{Location, Storage};
@@ -196,13 +196,6 @@ pub fn etl(
                 report.summary.count(&batch);
             }
             let (written, published) = writer.finish_listed().map_err(output_error)?;
-            let published = published
-                .into_iter()
-                .map(|(zone, key)| WrittenObject {
-                    zone: zone.into(),
-                    key,
-                })
-                .collect();
             report.summary.withdrawn +=
                 ledger.commit(previous, published).map_err(output_error)? as u64;
             let total = &mut report.summary.written;

@@ -218,13 +218,22 @@ impl Ledger {
     }
 
     /// After every object of the run is durable: delete what `previous`
-    /// holds that the run did not write again, then record `written`.
-    /// Returns how many objects were withdrawn.
+    /// holds that the run did not write again, then record `written` (each
+    /// object's zone and key relative to the table, as
+    /// [`crate::lake::LakeWriter::finish_listed`] names them). Returns how
+    /// many objects were withdrawn.
     pub fn commit(
         &self,
         previous: Vec<WrittenObject>,
-        mut written: Vec<WrittenObject>,
+        written: Vec<(Zone, String)>,
     ) -> io::Result<usize> {
+        let mut written: Vec<WrittenObject> = written
+            .into_iter()
+            .map(|(zone, key)| WrittenObject {
+                zone: zone.into(),
+                key,
+            })
+            .collect();
         written.sort();
         let mut withdrawn = 0;
         for object in previous {
@@ -358,12 +367,16 @@ mod tests {
             .iter()
             .map(|key| object(ZoneName::Data, key))
             .collect();
-        assert_eq!(ledger.commit(Vec::new(), first.clone()).unwrap(), 0);
+        let published: Vec<(Zone, String)> = first_keys
+            .iter()
+            .map(|key| (Zone::Data, key.clone()))
+            .collect();
+        assert_eq!(ledger.commit(Vec::new(), published.clone()).unwrap(), 0);
 
         // The second run keeps only day 1's file.
         let previous = ledger.begin().unwrap();
         assert_eq!(previous, first);
-        let withdrawn = ledger.commit(previous, first[..1].to_vec()).unwrap();
+        let withdrawn = ledger.commit(previous, published[..1].to_vec()).unwrap();
         assert_eq!(withdrawn, 1);
         assert!(data.read(&first_keys[0]).is_ok());
         assert!(data.read(&first_keys[1]).is_err());

@@ -11,7 +11,7 @@ use crate::batch::{Batch, Fate, Record};
 use crate::config::PipelineConfig;
 use crate::engine::PluginEngine;
 use crate::lake::{FileOptions, LakeWriter, WriteStats};
-use crate::ledger::{InputIdentity, Ledger, WrittenObject};
+use crate::ledger::{InputIdentity, Ledger};
 use crate::pipeline::{Pipeline, PluginFailed, PluginStats, Step};
 use crate::plugin::{LoadError, LoadedPlugin};
 use crate::source::LineSource;
@@ -325,13 +325,6 @@ pub fn run(
     let (written, published) = writer.finish_listed().map_err(output_error)?;
     summary.written = written;
     if let Some(ledger) = &ledger {
-        let published = published
-            .into_iter()
-            .map(|(zone, key)| WrittenObject {
-                zone: zone.into(),
-                key,
-            })
-            .collect();
         summary.withdrawn = ledger.commit(previous, published).map_err(output_error)? as u64;
     }
     summary.take_plugins(pipeline);

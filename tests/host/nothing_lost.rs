@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 
-use crate::common::{example_pipeline_jsonl, jsonl_lines, parquet_rows, weir};
+use crate::common::{example_pipeline_jsonl, json_of, jsonl_lines, parquet_rows, weir};
 
 fn good(user: &str, action: &str) -> String {
     format!(
@@ -260,12 +260,7 @@ fn a_backfill_over_thousands_of_days_fits_few_open_files() {
         .env_remove("WEIR_LOG")
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let summary = json_of(output);
     let kept = summary["kept"].as_u64().unwrap();
     assert!(kept > 2500, "{summary}");
     let lines = jsonl_lines(&dir.path().join("lake/ecommerce_events"));
