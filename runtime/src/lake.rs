@@ -925,7 +925,10 @@ impl LakeWriter {
         self.close_all()?;
         self.data.finish()?;
         self.errors.finish()?;
-        Ok((self.stats, self.published))
+        Ok((
+            std::mem::take(&mut self.stats),
+            std::mem::take(&mut self.published),
+        ))
     }
 
     /// Complete every open file of a [`holding`](LakeWriter::holding)
@@ -935,9 +938,36 @@ impl LakeWriter {
         self.close_all()?;
         Ok(HeldFiles {
             files: self.held.take().unwrap_or_default(),
-            data: self.data,
-            errors: self.errors,
+            data: self.data.clone(),
+            errors: self.errors.clone(),
         })
+    }
+}
+
+impl Drop for LakeWriter {
+    /// A writer dropped before it finished (its run failed) removes the
+    /// temporary files of what it had open or held back, so a failed run
+    /// leaves nothing behind in a local lake, not even hidden.
+    fn drop(&mut self) {
+        let open: Vec<DataFile> = self.open_data.drain().map(|(_, (file, _))| file).collect();
+        for file in open {
+            if let Ok(closed) = file.close() {
+                let _ = self.data.discard(closed.body);
+            }
+        }
+        let open: Vec<JsonFile> = self.open_errors.drain().map(|(_, file)| file).collect();
+        for file in open {
+            if let Ok(closed) = file.close() {
+                let _ = self.errors.discard(closed.body);
+            }
+        }
+        for held in self.held.take().unwrap_or_default() {
+            let storage = match held.record.zone {
+                Zone::Data => &self.data,
+                Zone::DeadLetters => &self.errors,
+            };
+            let _ = storage.discard(held.body);
+        }
     }
 }
 

@@ -275,3 +275,57 @@ fn a_backfill_over_thousands_of_days_fits_few_open_files() {
         .count();
     assert!(days > 1000, "{days} day folders");
 }
+
+#[test]
+fn a_failed_run_leaves_no_temporary_files() {
+    // Under `on_plugin_error = "fail"` the third batch stops the run while a
+    // file is open with two batches in it: its temporary file goes too.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.toml"),
+        format!(
+            "on_plugin_error = \"fail\"\nbatch_size = 1000\n[[plugin]]\npath = {:?}\n[output]\npartitions = []\n",
+            weir_bundled_plugins::TEST_TRAP.path
+        ),
+    )
+    .unwrap();
+    let lines: String = (0..3000)
+        .map(|i| {
+            let user = if i == 2500 {
+                "boom".to_string()
+            } else {
+                format!("u{i}")
+            };
+            format!("{{\"user_id\":\"{user}\"}}\n")
+        })
+        .collect();
+    std::fs::write(dir.path().join("events.jsonl"), lines).unwrap();
+    let output = weir(
+        &[
+            "run",
+            "--pipeline",
+            "pipeline.toml",
+            "--input",
+            "events.jsonl",
+            "--out",
+            "lake",
+        ],
+        dir.path(),
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("told to fail"), "{stderr}");
+    fn files(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else {
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    let mut left = Vec::new();
+    files(&dir.path().join("lake"), &mut left);
+    assert!(left.iter().all(|path| !path.ends_with(".tmp")), "{left:?}");
+}
