@@ -148,13 +148,7 @@ pub fn etl(
             // Its entry in the lake's ledger makes a rerun replace all it
             // wrote, whatever the rules now keep.
             let identity = InputIdentity::object(&format!("{input}/{key}"));
-            let ledger = Ledger::new(
-                &data,
-                &config.table,
-                &identity,
-                data.child(&config.table),
-                errors.child(&config.table),
-            );
+            let ledger = Ledger::new(&data, &errors, &config.table, &identity);
             let previous = ledger.begin().map_err(output_error)?;
             let mut writer = LakeWriter::new(
                 &data,

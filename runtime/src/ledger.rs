@@ -187,21 +187,16 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// The entry of `identity` for `table`, whose data and dead letters are
-    /// `data` and `errors` (each rooted at the table).
-    pub fn new(
-        lake: &Storage,
-        table: &str,
-        identity: &InputIdentity,
-        data: Storage,
-        errors: Storage,
-    ) -> Ledger {
+    /// The entry of `identity` for `table`, in the `lake` whose dead
+    /// letters are in `errors` (the two storages a
+    /// [`crate::lake::LakeWriter`] is given).
+    pub fn new(lake: &Storage, errors: &Storage, table: &str, identity: &InputIdentity) -> Ledger {
         Ledger {
             lake: lake.clone(),
             key: format!("_weir/inputs/{table}/{}.json", identity.id),
             identity: identity.clone(),
-            data,
-            errors,
+            data: lake.child(table),
+            errors: errors.child(table),
         }
     }
 
@@ -349,7 +344,7 @@ mod tests {
         let data = lake.child("t");
         let errors = lake.child("_errors").child("t");
         let identity = InputIdentity::named("feed");
-        let ledger = Ledger::new(&lake, "t", &identity, data.clone(), errors.clone());
+        let ledger = Ledger::new(&lake, &lake.child("_errors"), "t", &identity);
         let object = |zone, key: &str| WrittenObject {
             zone,
             key: key.to_string(),

@@ -510,10 +510,7 @@ fn execute(command: Command) -> Result<()> {
             write_report(&lake, &page, &Default::default())?;
             // One answer of the seed's question on the screen, so a first run
             // ends with a result and not only with paths.
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the query runtime")?;
+            let runtime = query_runtime()?;
             let top = runtime.block_on(weir::query::run_sql(
                 &lake,
                 &Default::default(),
@@ -648,10 +645,7 @@ fn execute(command: Command) -> Result<()> {
                     .with_context(|| format!("cannot read {}", file.display()))?,
                 _ => bail!("give the SQL as an argument or with --file"),
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the query runtime")?;
+            let runtime = query_runtime()?;
             let lake = location_arg("--lake", &lake)?;
             let batches =
                 runtime.block_on(weir::query::run_sql(&lake, &Default::default(), &sql))?;
@@ -959,10 +953,7 @@ fn write_report(
     out: &std::path::Path,
     range: &weir::report::DateRange,
 ) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the query runtime")?;
+    let runtime = query_runtime()?;
     let page = runtime.block_on(weir::report::build(lake, &Default::default(), range))?;
     std::fs::write(out, page).with_context(|| format!("cannot write {}", out.display()))
 }
@@ -1240,6 +1231,15 @@ fn run_pipeline(
         bail!("events unaccounted for: {summary:?}");
     }
     Ok(summary)
+}
+
+/// The runtime DataFusion's queries run on (`weir query`, the report, the
+/// demo's answer).
+fn query_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the query runtime")
 }
 
 fn summary_json(summary: &Summary) -> String {

@@ -284,15 +284,9 @@ pub fn run(
     let errors = data
         .sibling(&target.dead_letter, &config.s3)
         .map_err(output_error)?;
-    let ledger = identity.repeatable.then(|| {
-        Ledger::new(
-            &data,
-            &config.table,
-            &identity,
-            data.child(&config.table),
-            errors.child(&config.table),
-        )
-    });
+    let ledger = identity
+        .repeatable
+        .then(|| Ledger::new(&data, &errors, &config.table, &identity));
     let previous = match &ledger {
         Some(ledger) => ledger.begin().map_err(output_error)?,
         None => Vec::new(),
