@@ -31,6 +31,10 @@ pub struct Arena {
     generation: u64,
     /// Text that spans point into.
     pub text: Vec<u8>,
+    /// Set when the object being decoded held a whole-number float too
+    /// large to count in exactly: perhaps an integer literal beyond 64 bits
+    /// that the parser rounded (see `check_wide_integers`).
+    wide_float: bool,
 }
 
 impl Arena {
@@ -116,6 +120,7 @@ pub fn decode_object_into(
     fields: &mut PackedFields,
 ) -> Result<(), DecodeError> {
     arena.generation += 1;
+    arena.wide_float = false;
     let mut deserializer = serde_json::Deserializer::from_str(json);
     ObjectSeed {
         arena: &mut *arena,
@@ -123,7 +128,73 @@ pub fn decode_object_into(
     }
     .deserialize(&mut deserializer)
     .and_then(|()| deserializer.end())
-    .map_err(classify)
+    .map_err(classify)?;
+    if arena.wide_float {
+        check_wide_integers(json)?;
+    }
+    Ok(())
+}
+
+/// Whole-number floats from this magnitude up may be integer literals the
+/// parser rounded: 2^53, past which not every integer is a float.
+const WIDE: f64 = 9_007_199_254_740_992.0;
+
+fn note_float(wide_float: &mut bool, value: f64) {
+    if value.abs() >= WIDE && value.fract() == 0.0 {
+        *wide_float = true;
+    }
+}
+
+/// Refuses an object holding an integer literal beyond the 64-bit integers
+/// (signed below zero, unsigned above), at any depth: the parser reads it as
+/// the nearest float, which would change its last digits silently. Only run
+/// when such a float was seen, so ordinary events never pay for the scan.
+fn check_wide_integers(json: &str) -> Result<(), DecodeError> {
+    let bytes = json.as_bytes();
+    let mut at = 0;
+    let mut in_string = false;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        if in_string {
+            match byte {
+                b'\\' => at += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            at += 1;
+            continue;
+        }
+        if byte == b'"' {
+            in_string = true;
+            at += 1;
+            continue;
+        }
+        if byte == b'-' || byte.is_ascii_digit() {
+            let start = at;
+            at += 1;
+            while at < bytes.len()
+                && matches!(bytes[at], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+            {
+                at += 1;
+            }
+            let literal = &json[start..at];
+            let integral = !literal.contains(['.', 'e', 'E']);
+            let fits = if literal.starts_with('-') {
+                literal.parse::<i64>().is_ok()
+            } else {
+                literal.parse::<u64>().is_ok()
+            };
+            if integral && !fits {
+                return Err(DecodeError {
+                    code: "number-out-of-range",
+                    reason: format!("the integer {literal} {OUT_OF_RANGE}"),
+                });
+            }
+            continue;
+        }
+        at += 1;
+    }
+    Ok(())
 }
 
 /// How an integer field beyond the host's 64-bit signed integers is refused.
@@ -248,6 +319,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
+        note_float(&mut self.0.wide_float, value);
         Ok(Value::Float(value))
     }
 
@@ -257,13 +329,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
         let start = self.0.text.len();
-        Transcode(&mut self.0.text).visit_map(map)?;
+        Transcode::of(self.0).visit_map(map)?;
         Ok(Value::Json(span_from(start, self.0.text.len())))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
         let start = self.0.text.len();
-        Transcode(&mut self.0.text).visit_seq(seq)?;
+        Transcode::of(self.0).visit_seq(seq)?;
         Ok(Value::Json(span_from(start, self.0.text.len())))
     }
 }
@@ -275,8 +347,19 @@ fn span_from(start: usize, end: usize) -> Span {
     }
 }
 
-/// Writes whatever it visits back out as compact JSON.
-struct Transcode<'a>(&'a mut Vec<u8>);
+/// Writes whatever it visits back out as compact JSON, into the arena's
+/// text, noting wide floats as the top level does.
+struct Transcode<'a>(&'a mut Vec<u8>, &'a mut bool);
+
+impl<'a> Transcode<'a> {
+    fn of(arena: &'a mut Arena) -> Self {
+        Transcode(&mut arena.text, &mut arena.wide_float)
+    }
+
+    fn nested(&mut self) -> Transcode<'_> {
+        Transcode(&mut *self.0, &mut *self.1)
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for Transcode<'_> {
     type Value = ();
@@ -316,6 +399,7 @@ impl<'de> Visitor<'de> for Transcode<'_> {
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<(), E> {
+        note_float(self.1, value);
         write_json_f64(self.0, value);
         Ok(())
     }
@@ -325,7 +409,7 @@ impl<'de> Visitor<'de> for Transcode<'_> {
         Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         self.0.push(b'{');
         let mut first = true;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -335,13 +419,13 @@ impl<'de> Visitor<'de> for Transcode<'_> {
             first = false;
             write_json_string(self.0, &key);
             self.0.push(b':');
-            map.next_value_seed(Transcode(&mut *self.0))?;
+            map.next_value_seed(self.nested())?;
         }
         self.0.push(b'}');
         Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         self.0.push(b'[');
         let mut first = true;
         loop {
@@ -349,7 +433,7 @@ impl<'de> Visitor<'de> for Transcode<'_> {
                 self.0.push(b',');
             }
             let len = self.0.len();
-            if seq.next_element_seed(Transcode(&mut *self.0))?.is_none() {
+            if seq.next_element_seed(self.nested())?.is_none() {
                 // Nothing was written for the missing element; undo the comma.
                 self.0.truncate(if first { len } else { len - 1 });
                 break;
@@ -431,6 +515,26 @@ mod tests {
         assert_eq!(
             round_trip(r#"{"a":{"b":18446744073709551615}}"#).unwrap(),
             r#"{"a":{"b":18446744073709551615}}"#
+        );
+        // Beyond 64 bits the parser would round: refused, at any depth and
+        // either sign, naming the literal as written.
+        for (json, literal) in [
+            (r#"{"id":18446744073709551616}"#, "18446744073709551616"),
+            (r#"{"id":-9223372036854775809}"#, "-9223372036854775809"),
+            (
+                r#"{"s":"12345678901234567890123","a":[1,{"b":123456789012345678901234567890}]}"#,
+                "123456789012345678901234567890",
+            ),
+        ] {
+            let err = round_trip(json).unwrap_err();
+            assert_eq!(err.code, "number-out-of-range", "{json}");
+            assert!(err.reason.contains(literal), "{}", err.reason);
+        }
+        // Large floats written as floats are floats, and digits in strings
+        // (even beside an escaped quote) are text.
+        assert_eq!(
+            round_trip(r#"{"x":1e20,"y":-2.5E19,"s":"\"99999999999999999999"}"#).unwrap(),
+            r#"{"x":1e20,"y":-2.5e19,"s":"\"99999999999999999999"}"#
         );
     }
 }

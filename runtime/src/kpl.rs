@@ -58,7 +58,9 @@ fn aggregated(data: &[u8]) -> Option<Vec<&[u8]>> {
             _ => reader.skip(wire)?,
         }
     }
-    Some(records)
+    // An aggregate of nothing is no KPL's: taken whole, so the record is
+    // still accounted for (rejected), never silently gone.
+    (!records.is_empty()).then_some(records)
 }
 
 /// The `data` field of one protobuf `Record`.
@@ -128,44 +130,47 @@ impl<'a> Reader<'a> {
     }
 }
 
+fn push_varint(mut value: u64, out: &mut Vec<u8>) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn push_field(number: u64, bytes: &[u8], out: &mut Vec<u8>) {
+    push_varint(number << 3 | 2, out);
+    push_varint(bytes.len() as u64, out);
+    out.extend_from_slice(bytes);
+}
+
+/// An aggregated record of `records`, as the KPL writes one (one partition
+/// key, and a tag on each record, which consumers ignore): for tests and
+/// the fuzz targets, which check that reading it gives `records` back.
+pub fn aggregate(records: &[&[u8]]) -> Vec<u8> {
+    let mut message = Vec::new();
+    push_field(1, b"user-1", &mut message);
+    for data in records {
+        let mut record = Vec::new();
+        push_varint(1 << 3, &mut record);
+        push_varint(0, &mut record);
+        push_field(3, data, &mut record);
+        let mut tag = Vec::new();
+        push_field(1, b"k", &mut tag);
+        push_field(4, &tag, &mut record);
+        push_field(3, &record, &mut message);
+    }
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&message);
+    out.extend_from_slice(&Md5::digest(&message));
+    out
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
-    fn varint(mut value: u64, out: &mut Vec<u8>) {
-        while value >= 0x80 {
-            out.push((value as u8) | 0x80);
-            value >>= 7;
-        }
-        out.push(value as u8);
-    }
-
-    fn field(number: u64, bytes: &[u8], out: &mut Vec<u8>) {
-        varint(number << 3 | 2, out);
-        varint(bytes.len() as u64, out);
-        out.extend_from_slice(bytes);
-    }
-
-    /// An aggregated record of `records`, as the KPL writes one.
-    pub(crate) fn aggregate(records: &[&[u8]]) -> Vec<u8> {
-        let mut message = Vec::new();
-        field(1, b"user-1", &mut message);
-        for data in records {
-            let mut record = Vec::new();
-            varint(1 << 3, &mut record);
-            varint(0, &mut record);
-            field(3, data, &mut record);
-            // A tag, which consumers ignore.
-            let mut tag = Vec::new();
-            field(1, b"k", &mut tag);
-            field(4, &tag, &mut record);
-            field(3, &record, &mut message);
-        }
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&message);
-        out.extend_from_slice(&Md5::digest(&message));
-        out
-    }
+    pub(crate) use super::aggregate;
 
     #[test]
     fn an_aggregated_record_gives_its_user_records_in_order() {
@@ -190,12 +195,15 @@ pub(crate) mod tests {
         assert_eq!(user_records(&data), vec![&data[..]]);
         // Digest right, protobuf truncated.
         let mut message = Vec::new();
-        field(3, b"\x1a\x05ab", &mut message);
+        push_field(3, b"\x1a\x05ab", &mut message);
         let mut data = MAGIC.to_vec();
         data.extend_from_slice(&message);
         data.extend_from_slice(&Md5::digest(&message));
         assert_eq!(user_records(&data), vec![&data[..]]);
         // Only the magic.
         assert_eq!(user_records(&MAGIC), vec![&MAGIC[..]]);
+        // An aggregate of no records.
+        let empty = aggregate(&[]);
+        assert_eq!(user_records(&empty), vec![&empty[..]]);
     }
 }

@@ -158,6 +158,9 @@ pub struct LakeWriter {
     key: String,
     /// Counts batches, so a Parquet file maps a new batch's names once.
     batch_number: u64,
+    /// Records of the batches written before this one: a file's rows are
+    /// indexed among the records of every batch the writer was given.
+    records_before: usize,
     stats: WriteStats,
     /// Completed files kept back, when holding.
     held: Option<Vec<HeldFile>>,
@@ -266,9 +269,10 @@ pub struct FileRecord {
     pub key: String,
     /// Rows in it.
     pub rows: u64,
-    /// Index, in the batch, of its first row.
+    /// Index of its first row among the records of every batch the writer
+    /// was given, in order.
     pub first_index: usize,
-    /// Index, in the batch, of its last row.
+    /// Index of its last row, counted as `first_index` is.
     pub last_index: usize,
 }
 
@@ -285,8 +289,8 @@ struct FileName {
     first: String,
     last: String,
     rows: u64,
-    /// Indices in their batch of the first and last rows: what a holding
-    /// writer, given one batch, reports.
+    /// Indices of the first and last rows among the records of every batch
+    /// the writer was given: what a holding writer reports.
     first_index: usize,
     last_index: usize,
 }
@@ -543,6 +547,7 @@ impl LakeWriter {
             line: Vec::with_capacity(1024),
             key: String::new(),
             batch_number: 0,
+            records_before: 0,
             stats: WriteStats::default(),
             held: None,
             published: Vec::new(),
@@ -561,7 +566,9 @@ impl LakeWriter {
         for (index, error) in misfits {
             batch.reject(index, &stage, error.code, &error.reason);
         }
-        self.write_rejected(batch)
+        self.write_rejected(batch)?;
+        self.records_before += batch.len();
+        Ok(())
     }
 
     fn write_kept(
@@ -628,7 +635,7 @@ impl LakeWriter {
                         None => json.write(&mut self.line, fields),
                     }
                     self.line.push(b'\n');
-                    file.append(&self.line, position, index)?;
+                    file.append(&self.line, position, self.records_before + index)?;
                 }
                 DataFile::Parquet(file) => {
                     if file.batch_number != self.batch_number {
@@ -639,7 +646,7 @@ impl LakeWriter {
                         misfits.push((index, error));
                         continue;
                     }
-                    file.name.row(position, index);
+                    file.name.row(position, self.records_before + index);
                     if file.columns.rows() >= ROW_GROUP_ROWS
                         || file.columns.bytes() >= ROW_GROUP_BYTES
                     {
@@ -791,7 +798,7 @@ impl LakeWriter {
                     self.open_errors.entry(key.clone()).or_insert(file)
                 }
             };
-            file.append(&self.line, position, index)?;
+            file.append(&self.line, position, self.records_before + index)?;
             if file.name.rows >= self.options.max_rows || file.bytes >= self.options.max_bytes {
                 let file = self.open_errors.remove(&key).expect("present");
                 self.complete(Zone::DeadLetters, file.close()?)?;

@@ -35,6 +35,7 @@ pub mod encode;
 pub mod engine;
 pub mod etl;
 pub mod fixture;
+pub mod fuzzing;
 pub mod generate;
 pub mod kinesis;
 pub mod kpl;

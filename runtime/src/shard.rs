@@ -59,32 +59,37 @@ pub fn fill<'a>(
     records: impl IntoIterator<Item = ShardRecord<'a>>,
 ) -> Vec<usize> {
     let mut unit_of = Vec::new();
-    let host = Stage::host();
-    let mut position = String::new();
     for (unit, record) in records.into_iter().enumerate() {
-        match record.data {
-            Ok(data) => {
-                let users = crate::kpl::user_records(data);
-                let aggregated = users.len() != 1 || users[0].len() != data.len();
-                for (index, user) in users.into_iter().enumerate() {
-                    position.clear();
-                    position.push_str(record.sequence);
-                    if aggregated {
-                        position.push(':');
-                        position.push_str(itoa::Buffer::new().format(index));
-                    }
-                    batch.push(user, &position, record.arrival_micros);
-                    unit_of.push(unit);
+        push_unit(batch, record, unit, &mut unit_of);
+    }
+    unit_of
+}
+
+/// Push the user records of one Kinesis record, unit `unit`, into `batch`,
+/// noting the unit of each in `unit_of`.
+fn push_unit(batch: &mut Batch, record: ShardRecord, unit: usize, unit_of: &mut Vec<usize>) {
+    match record.data {
+        Ok(data) => {
+            let users = crate::kpl::user_records(data);
+            let aggregated = users.len() != 1 || users[0].len() != data.len();
+            let mut position = String::new();
+            for (index, user) in users.into_iter().enumerate() {
+                position.clear();
+                position.push_str(record.sequence);
+                if aggregated {
+                    position.push(':');
+                    position.push_str(itoa::Buffer::new().format(index));
                 }
-            }
-            Err((payload, reason)) => {
-                batch.push(payload, record.sequence, record.arrival_micros);
-                batch.reject(batch.len() - 1, &host, "bad-base64", &reason);
+                batch.push(user, &position, record.arrival_micros);
                 unit_of.push(unit);
             }
         }
+        Err((payload, reason)) => {
+            batch.push(payload, record.sequence, record.arrival_micros);
+            batch.reject(batch.len() - 1, &Stage::host(), "bad-base64", &reason);
+            unit_of.push(unit);
+        }
     }
-    unit_of
 }
 
 /// After a plugin failed a batch under `on_plugin_error = "fail"`: run its
@@ -113,6 +118,11 @@ pub fn find_poison<'a>(
 
 /// Run `records`, one shard's (`stream`/`shard`), through the pipeline and
 /// into the lake; writes not finished by `deadline` count as failed.
+///
+/// The records go through the plugins in batches of the pipeline's size (in
+/// events and in bytes, as `weir run` reads a file), so a Kinesis batch of
+/// any size fits a plugin's memory; all of them go into one set of files,
+/// committed together.
 pub fn process<'a>(
     pipeline: &mut Pipeline,
     target: &LakeTarget,
@@ -122,37 +132,64 @@ pub fn process<'a>(
     deadline: Option<std::time::Instant>,
 ) -> Outcome {
     let config = target.config;
-    let mut batch = Batch::new(&format!("kinesis:{stream}/{shard}"))
-        .with_max_record_bytes(config.max_record_bytes);
-    let unit_of = fill(&mut batch, records);
+    let source = format!("kinesis:{stream}/{shard}");
+    let new_batch = || Batch::new(&source).with_max_record_bytes(config.max_record_bytes);
+    let mut writer = LakeWriter::new(
+        target.data,
+        target.errors,
+        &config.table,
+        // The whole tag in names (a stream's name may hold a `.`).
+        &format!("{stream}-{shard}").replace('.', "_"),
+        FileOptions::of(config),
+    )
+    .named_by_first_row()
+    .holding();
+    let max_bytes = crate::run::batch_bytes(config);
+    let mut unit_of = Vec::new();
+    let mut batches = Vec::new();
+    let mut batch = new_batch();
+    let mut failure = None;
+    let mut records = records.into_iter().enumerate().peekable();
+    while records.peek().is_some() {
+        batch.clear();
+        while batch.is_empty()
+            || (batch.len() < config.batch_size && batch.payload_bytes() < max_bytes)
+        {
+            let Some((unit, record)) = records.next() else {
+                break;
+            };
+            push_unit(&mut batch, record, unit, &mut unit_of);
+        }
+        if let Err(failed) = pipeline.run(&mut batch) {
+            failure = Some(Failure::Plugin(failed.to_string()));
+            break;
+        }
+        if let Err(err) = writer.write(&mut batch) {
+            failure = Some(Failure::Files(format!(
+                "could not build the batch's files: {err}"
+            )));
+            break;
+        }
+        batches.push(std::mem::replace(&mut batch, new_batch()));
+    }
+    // After a failure nothing is written: every user record is retried,
+    // those of the failed batch and those never read alike.
+    let mut retried = (unit_of.len() - batches.iter().map(Batch::len).sum::<usize>()) as u64;
+    let mut units = unit_of.last().map_or(0, |last| last + 1);
+    for (_, record) in records {
+        units += 1;
+        retried += record
+            .data
+            .map_or(1, |data| crate::kpl::user_records(data).len()) as u64;
+    }
     let mut plugin_failed = None;
-    let committed = match pipeline.run(&mut batch) {
-        Err(failed) => {
-            plugin_failed = Some(failed.to_string());
-            Committed {
-                retry_from: (!unit_of.is_empty()).then_some(0),
-                ..Committed::default()
-            }
+    let committed = match failure {
+        None => commit(writer, &unit_of, deadline),
+        Some(Failure::Plugin(failed)) => {
+            plugin_failed = Some(failed);
+            retry_all(units, Vec::new())
         }
-        Ok(()) => {
-            let mut writer = LakeWriter::new(
-                target.data,
-                target.errors,
-                &config.table,
-                // The whole tag in names (a stream's name may hold a `.`).
-                &format!("{stream}-{shard}").replace('.', "_"),
-                FileOptions::of(config),
-            )
-            .named_by_first_row()
-            .holding();
-            match writer.write(&mut batch) {
-                Ok(()) => commit(writer, &unit_of, deadline),
-                Err(err) => retry_all(
-                    &unit_of,
-                    format!("could not build the batch's files: {err}"),
-                ),
-            }
-        }
+        Some(Failure::Files(failure)) => retry_all(units, vec![failure]),
     };
     let retry_from = committed.retry_from.unwrap_or(usize::MAX);
     let mut summary = Summary::default();
@@ -160,8 +197,8 @@ pub fn process<'a>(
     summary.written.files = committed.files;
     summary.written.error_files = committed.error_files;
     summary.written.bytes = committed.bytes;
-    let mut retried = 0;
-    for (record, &unit) in batch.records().iter().zip(&unit_of) {
+    let written = batches.iter().flat_map(|batch| batch.records());
+    for (record, &unit) in written.zip(&unit_of) {
         if unit < retry_from {
             summary.count_record(record);
         } else {
@@ -176,11 +213,19 @@ pub fn process<'a>(
     }
 }
 
+/// Why a shard's batch stopped before its files were committed.
+enum Failure {
+    /// A plugin failed under `on_plugin_error = "fail"`.
+    Plugin(String),
+    /// The files could not be built.
+    Files(String),
+}
+
 /// Nothing of the batch is durable: all of it is to be processed again.
-fn retry_all(unit_of: &[usize], failure: String) -> Committed {
+fn retry_all(units: usize, failures: Vec<String>) -> Committed {
     Committed {
-        retry_from: (!unit_of.is_empty()).then_some(0),
-        failures: vec![failure],
+        retry_from: (units > 0).then_some(0),
+        failures,
         ..Committed::default()
     }
 }

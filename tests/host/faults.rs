@@ -1,10 +1,12 @@
 //! The fault matrix for `weir run` into S3: a proxy in front of the real S3
 //! server (moto) fails one connection of the run, at points from the first
 //! request (the lake's record of the input) to the last, by answering
-//! `503 Slow Down` or by closing the connection unanswered. With retries
-//! off, the fault stops the run (or the run gets past it); either way, a
-//! rerun leaves the lake exactly as a run that met no fault: every event
-//! once, no file of the failed run left beside it.
+//! `503 Slow Down`, by closing the connection unanswered, or by never
+//! answering (a stall, which the attempt timeout ends). With retries off,
+//! the fault stops the run (or the run gets past it); either way, a rerun
+//! leaves the lake exactly as a run that met no fault: every event once, no
+//! file of the failed run left beside it. (`weir consume` and the Lambda
+//! host meet the same faults in `kinesis.rs` and `lambda.rs`.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -33,10 +35,12 @@ fn a_failure_at_any_request_of_a_run_leaves_every_event_once_after_the_rerun() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     generate(dir, 3_000, 0.02);
-    // Retries off: one refused request fails the run.
+    // Retries off: one refused request fails the run; a stalled one fails
+    // after two seconds.
     std::fs::write(
         dir.join("pipeline.toml"),
-        include_str!("../../examples/clickstream.toml").to_string() + "\n[s3]\nmax_attempts = 1\n",
+        include_str!("../../examples/clickstream.toml").to_string()
+            + "\n[s3]\nmax_attempts = 1\nattempt_timeout_secs = 2\n",
     )
     .unwrap();
     run_json(weir_command(dir), "pipeline.toml", "local");
@@ -60,7 +64,7 @@ fn a_failure_at_any_request_of_a_run_leaves_every_event_once_after_the_rerun() {
         .filter(|at| *at < total)
         .collect();
     let mut matrix = Vec::new();
-    for fault in [Fault::Refuse, Fault::Reset] {
+    for fault in [Fault::Refuse, Fault::Reset, Fault::Stall] {
         for &at in &points {
             let name = bucket(&format!(
                 "faults-{}-{at}",
@@ -68,6 +72,7 @@ fn a_failure_at_any_request_of_a_run_leaves_every_event_once_after_the_rerun() {
             ));
             let lake = format!("s3://{name}/lake");
             let (endpoint, _) = fault_proxy(moto(), move |n| (n == at).then_some(fault));
+            let started = std::time::Instant::now();
             let first = s3_command(dir, &endpoint)
                 .args([
                     "run",
@@ -80,11 +85,23 @@ fn a_failure_at_any_request_of_a_run_leaves_every_event_once_after_the_rerun() {
                 ])
                 .output()
                 .unwrap();
+            // A stall costs the attempt timeout, not the proxy's ten minutes.
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(90),
+                "{fault:?} at {at}: the run waited {:?}",
+                started.elapsed()
+            );
             if !first.status.success() {
                 // A failed run says what failed, in one line.
                 let stderr = String::from_utf8_lossy(&first.stderr);
                 let errors = stderr.lines().filter(|l| l.starts_with("error")).count();
                 assert_eq!(errors, 1, "{stderr}");
+                if fault == Fault::Stall {
+                    assert!(
+                        stderr.contains("timeout") || stderr.contains("timed out"),
+                        "{stderr}"
+                    );
+                }
             }
             // The rerun, with nothing in the way.
             run_json(s3_command(dir, moto()), "pipeline.toml", &lake);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::{generate, json_of, python, weir_command};
-use crate::s3::{bucket, moto, query_rows, weir_aws};
+use crate::s3::{Fault, bucket, moto, query_rows, weir_aws};
 
 /// `tests/python/kinesis.py` (boto3) against the moto server.
 fn kinesis_py(args: &[&str]) -> String {
@@ -448,4 +448,118 @@ fn a_poison_record_stops_the_consumer_naming_it() {
         .next()
         .unwrap();
     assert!(shard["pending"].is_array(), "{checkpoints}");
+}
+
+/// The fault matrix for `weir consume`: a proxy in front of S3 fails one
+/// connection of the consumer's writes (503, reset, or a stall the attempt
+/// timeout ends), at points from the first to the last; S3 retries are
+/// off, so the write fails. The consumer writes the rest of the batch
+/// again itself, and the lake ends as `weir run` leaves it: every event
+/// once.
+#[test]
+fn a_failure_at_any_s3_request_of_a_consumer_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let stream = "clicks-faults";
+    kinesis_py(&["create-stream", stream, "1"]);
+    generate(dir, 2_000, 0.02);
+    pipelines_and_oracle(dir, "unused");
+    let report = send(dir, stream, "events.jsonl");
+    assert_eq!(report["failed"], serde_json::json!([]));
+    let base = include_str!("../../examples/clickstream.toml");
+    let drain = |case: &str, lake: &str, endpoint: &str| {
+        let file = format!("{case}.toml");
+        std::fs::write(
+            dir.join(&file),
+            base.replace(
+                "location = \"lake\"",
+                &format!("location = \"s3://{lake}/lake\""),
+            ) + &format!(
+                "\n[s3]\nendpoint_url = \"{endpoint}\"\nmax_attempts = 1\nattempt_timeout_secs = 2\n"
+            ),
+        )
+        .unwrap();
+        let output = weir_aws(dir)
+            .args(["consume", "--stream", stream, "--pipeline", &file])
+            .args(["--checkpoint", &format!("{case}.json"), "--json"])
+            .args(["--until-drained", "--batch-records", "400"])
+            .output()
+            .unwrap();
+        json_of(output)
+    };
+
+    let clean = bucket("consume-faults-clean");
+    let (endpoint, seen) = crate::s3::fault_proxy(moto(), |_| None);
+    let summary = drain("clean", &clean, &endpoint);
+    assert_eq!(summary["resumed"], 0, "{summary}");
+    assert_lake_matches_oracle(dir, &clean);
+    let total = seen.load(std::sync::atomic::Ordering::SeqCst);
+
+    let points: std::collections::BTreeSet<usize> = [0, 1, total / 2, total.saturating_sub(1)]
+        .into_iter()
+        .filter(|at| *at < total)
+        .collect();
+    let mut matrix = Vec::new();
+    for fault in [Fault::Refuse, Fault::Reset, Fault::Stall] {
+        for &at in &points {
+            let case = format!(
+                "consume-faults-{}-{at}",
+                format!("{fault:?}").to_lowercase()
+            );
+            let lake = bucket(&case);
+            let (endpoint, _) = crate::s3::fault_proxy(moto(), move |n| (n == at).then_some(fault));
+            let summary = drain(&case, &lake, &endpoint);
+            assert_lake_matches_oracle(dir, &lake);
+            matrix.push((fault, at, summary["resumed"].as_u64().unwrap()));
+        }
+    }
+    // The faults bit: some batches were written again.
+    assert!(
+        matrix.iter().any(|(_, _, resumed)| *resumed > 0),
+        "{matrix:?}"
+    );
+    eprintln!("consume fault matrix (fault, connection, batches resumed): {matrix:?} of {total}");
+}
+
+/// A Kinesis batch larger than a plugin's memory (1,000 records of 20 KB
+/// against a 16 MiB plugin) goes through the plugins in parts sized to fit,
+/// as `weir run` reads a file: every event is kept, none rejected as out
+/// of memory, and the lake holds each once.
+#[test]
+fn a_batch_larger_than_a_plugins_memory_goes_through_in_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let stream = "clicks-large";
+    kinesis_py(&["create-stream", stream, "1"]);
+    let lake = bucket("stream-large-lake");
+    std::fs::write(
+        dir.join("stream.toml"),
+        format!(
+            "[limits]\nmemory_mib = 16\n[[plugin]]\npath = \"bundled:filter\"\n[output]\nlocation = \"s3://{lake}/lake\"\ntable = \"ecommerce_events\"\nformat = \"jsonl\"\npartitions = []\n"
+        ),
+    )
+    .unwrap();
+    let padding = "x".repeat(20_000);
+    let lines: String = (0..1000)
+        .map(|i| format!("{{\"user_id\":\"u{i:04}\",\"note\":\"{padding}\"}}\n"))
+        .collect();
+    std::fs::write(dir.join("events.jsonl"), lines).unwrap();
+    assert_eq!(send(dir, stream, "events.jsonl")["sent"], 1000);
+    let summary = json_of(
+        consume(dir, stream, &["--until-drained", "--batch-records", "1000"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        (&summary["read"], &summary["kept"], &summary["rejected"]),
+        (&Value::from(1000), &Value::from(1000), &Value::from(0)),
+        "{summary}"
+    );
+    assert_eq!(summary["batches"], 1, "one Kinesis batch: {summary}");
+    let rows = query_rows(
+        dir,
+        &format!("s3://{lake}/lake"),
+        "SELECT COUNT(*), COUNT(DISTINCT user_id) FROM ecommerce_events",
+    );
+    assert_eq!(rows, vec!["1000,1000".to_string()]);
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::{example_pipeline_jsonl, python};
-use crate::s3::{boto, bucket, moto, s3_env};
+use crate::s3::{Fault, boto, bucket, fault_proxy, moto, s3_env};
 
 /// The folder `cargo lambda` runs in: the workspace.
 fn workspace() -> PathBuf {
@@ -818,4 +818,111 @@ fn an_etl_invocation_runs_the_raw_day() {
     let data = objects(&lake, "processed", dir);
     assert_eq!(users_in(&data), vec!["u1", "u2", "u3"]);
     assert!(data.keys().any(|key| key.contains("/day=18/")));
+}
+
+/// The fault matrix for the Lambda host: a proxy in front of S3 fails one
+/// connection of an invocation (503, reset, or a stall the attempt timeout
+/// ends), at points from the first to the last. With retries off the
+/// invocation names the first record not durable, and Lambda's retries
+/// (the batch again from that record) leave every kept event and every
+/// dead letter exactly once, as an invocation that met no fault does.
+#[test]
+fn a_failure_at_any_s3_request_loses_nothing_after_lambdas_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut lines: Vec<String> = Vec::new();
+    for i in 0..30 {
+        lines.push(good(&format!("u{i:02}"), 18 + (i % 3)));
+    }
+    lines[7] = lines[7].replace("\"VIEW\"", "\"TELEPORT\"");
+    lines[21] = "{not json".to_string();
+    let (event, records) = kinesis_event(dir, "batch", &lines, &["--aggregate", "3"]);
+    let settings = "\n[s3]\nmax_attempts = 1\nattempt_timeout_secs = 2\n";
+
+    // What a case leaves: the kept users, and each dead letter's position
+    // and code, sorted.
+    let outcome = |lake: &str| {
+        let letters: Vec<(String, String)> = {
+            let mut letters: Vec<(String, String)> = objects(lake, "errors", dir)
+                .values()
+                .flatten()
+                .map(|l| (l["position"].to_string(), l["code"].to_string()))
+                .collect();
+            letters.sort();
+            letters
+        };
+        (users_in(&objects(lake, "lake", dir)), letters)
+    };
+    // Invoke, then retry from each first record not durable, as Lambda
+    // does, until the batch is done. Returns the number of invocations.
+    let invoke_until_done = |function: &mut Function, case: &str| {
+        let mut next = event.clone();
+        for invocation in 1..=6 {
+            let answer = function.invoke(&next);
+            let failures = answer["batchItemFailures"].as_array().unwrap();
+            let Some(first) = failures.first() else {
+                return invocation;
+            };
+            let from = first["itemIdentifier"].as_str().unwrap().to_string();
+            assert!(records.iter().any(|(sequence, _)| *sequence == from));
+            next = kinesis_event(
+                dir,
+                &format!("{case}-retry-{invocation}"),
+                &lines,
+                &["--aggregate", "3", "--from", &from],
+            )
+            .0;
+        }
+        panic!("{case}: still failing after six invocations");
+    };
+    let start = |lake: &str, endpoint: &str| {
+        let file = dir.join(format!("{lake}.toml"));
+        std::fs::write(
+            &file,
+            pipeline(&format!("s3://{lake}/lake"), &format!("s3://{lake}/errors")) + settings,
+        )
+        .unwrap();
+        Function::start(
+            dir,
+            &[
+                ("WEIR_PIPELINE", file.display().to_string()),
+                ("AWS_ENDPOINT_URL", endpoint.to_string()),
+            ],
+        )
+    };
+
+    let clean = bucket("lambda-faults-clean");
+    let (endpoint, seen) = fault_proxy(moto(), |_| None);
+    let mut function = start(&clean, &endpoint);
+    assert_eq!(invoke_until_done(&mut function, "clean"), 1);
+    drop(function);
+    let total = seen.load(std::sync::atomic::Ordering::SeqCst);
+    let expected = outcome(&clean);
+    assert_eq!(expected.0.len(), 28, "{expected:?}");
+    assert_eq!(expected.1.len(), 2, "{expected:?}");
+
+    let points: std::collections::BTreeSet<usize> = [0, 1, total / 2, total.saturating_sub(1)]
+        .into_iter()
+        .filter(|at| *at < total)
+        .collect();
+    let mut matrix = Vec::new();
+    for fault in [Fault::Refuse, Fault::Reset, Fault::Stall] {
+        for &at in &points {
+            let case = format!("lambda-faults-{}-{at}", format!("{fault:?}").to_lowercase());
+            let lake = bucket(&case);
+            let (endpoint, _) = fault_proxy(moto(), move |n| (n == at).then_some(fault));
+            let mut function = start(&lake, &endpoint);
+            let invocations = invoke_until_done(&mut function, &case);
+            drop(function);
+            assert_eq!(
+                outcome(&lake),
+                expected,
+                "{fault:?} at connection {at} of {total}"
+            );
+            matrix.push((fault, at, invocations));
+        }
+    }
+    // The faults bit: some batches needed Lambda's retry.
+    assert!(matrix.iter().any(|(_, _, n)| *n > 1), "{matrix:?}");
+    eprintln!("Lambda fault matrix (fault, connection, invocations): {matrix:?} of {total}");
 }

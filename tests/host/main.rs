@@ -10,6 +10,7 @@ mod contract;
 mod etl;
 mod faults;
 mod fixtures;
+mod fuzz;
 mod guide;
 mod infra;
 mod kinesis;

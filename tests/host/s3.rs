@@ -335,6 +335,9 @@ pub enum Fault {
     Refuse,
     /// Read its first request and close the connection without an answer.
     Reset,
+    /// Read its first request and never answer: hold the connection until
+    /// the client gives up on it.
+    Stall,
 }
 
 /// A proxy in front of the S3 server: connection `n` (counted from 0)
@@ -362,6 +365,13 @@ pub fn fault_proxy(
                         && client.read(&mut byte).is_ok_and(|n| n == 1)
                     {
                         head.push(byte[0]);
+                    }
+                    if fault == Fault::Stall {
+                        // Until the client closes it (or ten minutes, so a
+                        // client that never gives up fails its test).
+                        let _ = client.set_read_timeout(Some(std::time::Duration::from_secs(600)));
+                        let mut sink = [0u8; 4096];
+                        while client.read(&mut sink).is_ok_and(|n| n > 0) {}
                     }
                     if fault == Fault::Refuse {
                         let body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";

@@ -46,6 +46,10 @@ pub struct S3Options {
     pub max_attempts: u32,
     /// Objects uploaded at once while the pipeline goes on. Default 4.
     pub concurrency: usize,
+    /// Seconds one attempt of a request may take before it is abandoned
+    /// (and retried, while attempts remain): a server that stops answering
+    /// costs this long, never a run that waits forever. Default 120.
+    pub attempt_timeout_secs: u64,
 }
 
 impl Default for S3Options {
@@ -57,6 +61,7 @@ impl Default for S3Options {
             part_size_mib: 8,
             max_attempts: 5,
             concurrency: 4,
+            attempt_timeout_secs: 120,
         }
     }
 }
@@ -72,6 +77,9 @@ impl S3Options {
         }
         if !(1..=64).contains(&self.concurrency) {
             return Err("s3.concurrency must be between 1 and 64".into());
+        }
+        if !(1..=3600).contains(&self.attempt_timeout_secs) {
+            return Err("s3.attempt_timeout_secs must be between 1 and 3600".into());
         }
         if let Some(url) = &self.endpoint_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
@@ -172,14 +180,16 @@ impl S3Store {
                 .any(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()));
         let mut config = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(options.force_path_style.unwrap_or(endpoint_overridden))
-            // A server that stops answering is an error after this long,
-            // never a run that waits forever.
-            .timeout_config(
+            // A server that stops answering fails the attempt after this
+            // long (and the request once its attempts and their backoffs
+            // are spent), never a run that waits forever.
+            .timeout_config({
+                let attempt = Duration::from_secs(options.attempt_timeout_secs);
                 aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(Duration::from_secs(120))
-                    .operation_timeout(Duration::from_secs(600))
-                    .build(),
-            )
+                    .operation_attempt_timeout(attempt)
+                    .operation_timeout(attempt * options.max_attempts + Duration::from_secs(60))
+                    .build()
+            })
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(options.max_attempts)
