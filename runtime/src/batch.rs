@@ -269,12 +269,37 @@ impl Batch {
     /// plugin. Give it back with [`Batch::restore`] after the call.
     pub fn lend(&mut self) -> wit::Batch {
         self.lent.clear();
+        for (index, record) in self.records.iter().enumerate() {
+            if matches!(record.fate, Fate::Alive { .. }) {
+                self.lent.push(index);
+            }
+        }
+        self.lay_out_lent()
+    }
+
+    /// Lay out the records `indices` (those still alive among them) as a
+    /// contract batch: part of what [`Batch::lend`] would lend, to run a
+    /// plugin's events again in smaller batches.
+    pub fn lend_only(&mut self, indices: &[usize]) -> wit::Batch {
+        self.lent.clear();
+        for &index in indices {
+            if matches!(
+                self.records.get(index).map(|record| &record.fate),
+                Some(Fate::Alive { .. })
+            ) {
+                self.lent.push(index);
+            }
+        }
+        self.lay_out_lent()
+    }
+
+    fn lay_out_lent(&mut self) -> wit::Batch {
         self.scratch_fields.clear();
         self.scratch_events.clear();
         let mut field_count = 0u32;
-        for (index, record) in self.records.iter().enumerate() {
+        for &index in &self.lent {
+            let record = &self.records[index];
             if let Fate::Alive { fields, .. } = &record.fate {
-                self.lent.push(index);
                 layout::push_event(
                     &mut self.scratch_events,
                     EventHeader {

@@ -10,14 +10,18 @@ use thiserror::Error;
 use crate::batch::{Batch, Fate, Stage};
 use crate::bindings::wit;
 use crate::native::NativePlugin;
-use crate::plugin::{LoadedPlugin, PluginInstance};
+use crate::plugin::{CallFailure, LoadedPlugin, PluginInstance};
 
 /// What happens to a batch when a plugin traps, times out, runs out of memory
 /// or breaks the contract.
+///
+/// Under `reject`, a batch the plugin trapped or ran out of memory on is run
+/// again in halves (up to a bound of calls), so only the events it fails on
+/// alone, or in the smallest batch tried, are rejected.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum OnPluginError {
-    /// Reject each event the plugin was given, with code `plugin-failed` and
+    /// Reject the events the plugin failed on, with code `plugin-failed` and
     /// the cause, and go on with the next batch. The default.
     #[default]
     Reject,
@@ -122,13 +126,13 @@ impl Step {
 
     /// Run one lent batch. On a failure the instance is dropped, to be
     /// recreated for the next batch.
-    fn call(&mut self, batch: &wit::Batch, events: usize) -> Result<wit::Results, String> {
+    fn call(&mut self, batch: &wit::Batch, events: usize) -> Result<wit::Results, CallFailure> {
         let result = match &mut self.runner {
             Runner::Native(plugin) => Ok(plugin.process(batch)),
             Runner::Wasm { plugin, instance } => {
                 let live = match instance {
                     Some(live) => live,
-                    None => instance.insert(plugin.instantiate()?),
+                    None => instance.insert(plugin.instantiate().map_err(CallFailure::other)?),
                 };
                 let result = live.process(batch, plugin.limits());
                 if result.is_err() {
@@ -144,14 +148,80 @@ impl Step {
             if let Runner::Wasm { instance, .. } = &mut self.runner {
                 *instance = None;
             }
-            return Err(format!(
+            return Err(CallFailure::other(format!(
                 "broke the contract: returned {} bytes of outcomes for {events} events",
                 results.outcomes.len()
-            ));
+            )));
         }
         Ok(results)
     }
+
+    /// Apply the results of a call to the records lent for it, counting
+    /// their fates.
+    fn take(&mut self, batch: &mut Batch, results: &wit::Results) {
+        batch.apply(results, &self.stage);
+        for &index in batch.lent() {
+            match &batch.records()[index].fate {
+                Fate::Alive { .. } => self.stats.kept += 1,
+                Fate::Dropped { .. } => self.stats.dropped += 1,
+                Fate::Rejected(_) => self.stats.rejected += 1,
+            }
+        }
+    }
+
+    /// After a call on `events` failed with `failure` (under the reject
+    /// policy): when the failure is worth it and `retries` allow, run each
+    /// half again, so the events the plugin fails on are found and the
+    /// others go on; otherwise reject `events` with the cause.
+    fn split_or_reject(
+        &mut self,
+        batch: &mut Batch,
+        events: &[usize],
+        failure: CallFailure,
+        retries: &mut usize,
+    ) {
+        if failure.kind.worth_splitting() && events.len() > 1 && *retries > 0 {
+            let (left, right) = events.split_at(events.len() / 2);
+            for half in [left, right] {
+                if *retries == 0 {
+                    // Out of calls: what is left still fails, whole.
+                    self.reject_all(batch, half, &failure.cause);
+                    continue;
+                }
+                *retries -= 1;
+                let lent = batch.lend_only(half);
+                let result = self.call(&lent, batch.lent().len());
+                batch.restore(lent);
+                match result {
+                    Ok(results) => self.take(batch, &results),
+                    Err(failure) => {
+                        self.stats.failures += 1;
+                        let half = batch.lent().to_vec();
+                        self.split_or_reject(batch, &half, failure, retries);
+                    }
+                }
+            }
+            return;
+        }
+        self.reject_all(batch, events, &failure.cause);
+    }
+
+    /// Reject `events` as `plugin-failed` with `cause`.
+    fn reject_all(&mut self, batch: &mut Batch, events: &[usize], cause: &str) {
+        tracing::warn!(plugin = %self.name(), events = events.len(), %cause, "plugin failed; its events are rejected");
+        for &index in events {
+            batch.reject(index, &self.stage, "plugin-failed", cause);
+        }
+        self.stats.rejected += events.len() as u64;
+    }
 }
+
+/// Most calls a batch may make again, in halves, after a plugin failed on
+/// it: enough to split any batch of up to 64 events down to single events,
+/// and to find a few events a plugin fails on in the largest batch (each
+/// costs about two calls per halving); few enough that a plugin that fails
+/// on everything costs a bounded number of restarts.
+const MAX_SPLIT_CALLS: usize = 128;
 
 /// Plugins in order, and the failure policy.
 pub struct Pipeline {
@@ -192,30 +262,19 @@ impl Pipeline {
             batch.restore(lent);
             step.stats.events_in += count as u64;
             match result {
-                Ok(results) => {
-                    batch.apply(&results, &step.stage);
-                    for &index in batch.lent() {
-                        match &batch.records()[index].fate {
-                            Fate::Alive { .. } => step.stats.kept += 1,
-                            Fate::Dropped { .. } => step.stats.dropped += 1,
-                            Fate::Rejected(_) => step.stats.rejected += 1,
-                        }
-                    }
-                }
-                Err(cause) => {
+                Ok(results) => step.take(batch, &results),
+                Err(failure) => {
                     step.stats.failures += 1;
                     if self.on_plugin_error == OnPluginError::Fail {
                         step.stats.time += started.elapsed();
                         return Err(PluginFailed {
                             plugin: step.name().to_string(),
-                            cause,
+                            cause: failure.cause,
                         });
                     }
-                    tracing::warn!(plugin = %step.name(), events = count, %cause, "plugin failed; its events are rejected");
-                    for index in batch.lent().to_vec() {
-                        batch.reject(index, &step.stage, "plugin-failed", &cause);
-                    }
-                    step.stats.rejected += count as u64;
+                    let events = batch.lent().to_vec();
+                    let mut retries = MAX_SPLIT_CALLS;
+                    step.split_or_reject(batch, &events, failure, &mut retries);
                 }
             }
             step.stats.time += started.elapsed();

@@ -398,17 +398,68 @@ pub struct PluginInstance {
     bindings: PluginBindings,
 }
 
+/// How a call into a plugin failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The plugin trapped: a panic, an abort, a bad memory access.
+    Trap,
+    /// The plugin grew past its memory cap.
+    OutOfMemory,
+    /// The call ran past its deadline.
+    Deadline,
+    /// The plugin could not be started, or broke the contract.
+    Other,
+}
+
+impl FailureKind {
+    /// Whether the same events in smaller batches may well succeed: a trap
+    /// or an out-of-memory usually comes from some events, or from how many
+    /// there are. (A deadline costs its whole length each try, so batches
+    /// that time out are not tried again.)
+    pub fn worth_splitting(self) -> bool {
+        matches!(self, FailureKind::Trap | FailureKind::OutOfMemory)
+    }
+}
+
+/// Why a call into a plugin failed: its kind, and the cause in one line.
+#[derive(Clone, Debug, Error)]
+#[error("{cause}")]
+pub struct CallFailure {
+    /// How it failed.
+    pub kind: FailureKind,
+    /// Why, in one line (with the tail of the plugin's standard error).
+    pub cause: String,
+}
+
+impl CallFailure {
+    /// A failure of kind [`FailureKind::Other`].
+    pub fn other(cause: String) -> Self {
+        CallFailure {
+            kind: FailureKind::Other,
+            cause,
+        }
+    }
+}
+
 impl PluginInstance {
-    /// Run one batch. On a trap, a deadline or an out-of-memory the error is
-    /// the cause, in one line, and the instance must not be used again.
-    pub fn process(&mut self, batch: &wit::Batch, limits: &Limits) -> Result<wit::Results, String> {
+    /// Run one batch. On a trap, a deadline or an out-of-memory the error
+    /// says which, with the cause in one line, and the instance must not be
+    /// used again.
+    pub fn process(
+        &mut self,
+        batch: &wit::Batch,
+        limits: &Limits,
+    ) -> Result<wit::Results, CallFailure> {
         self.store.data_mut().begin_call();
         self.store.set_epoch_deadline(limits.deadline_ticks());
         let result = self
             .bindings
             .weir_plugin_transform()
             .call_process(&mut self.store, batch)
-            .map_err(|err| describe_failure(&err, self.store.data(), limits));
+            .map_err(|err| CallFailure {
+                kind: failure_kind(&err),
+                cause: describe_failure(&err, self.store.data(), limits),
+            });
         let dropped = self.store.data().log_dropped;
         if dropped > 0 {
             tracing::warn!(
@@ -418,6 +469,21 @@ impl PluginInstance {
             );
         }
         result
+    }
+}
+
+/// What kind of failure `err`, from a call into a plugin, is.
+fn failure_kind(err: &wasmtime::Error) -> FailureKind {
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => FailureKind::Deadline,
+        Some(_) => FailureKind::Trap,
+        None if err
+            .downcast_ref::<crate::limiter::LimitExceeded>()
+            .is_some() =>
+        {
+            FailureKind::OutOfMemory
+        }
+        None => FailureKind::Other,
     }
 }
 

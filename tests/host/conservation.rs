@@ -3,7 +3,9 @@
 //! with the records: kept, filtered, rejected by the validator, partitioned
 //! by day), every record read is counted once as kept, dropped or rejected,
 //! the lake holds each kept event exactly once and the dead letters each
-//! rejected record exactly once.
+//! rejected record exactly once. A test plugin that traps on some events
+//! (`boom`) runs first: only those events are rejected as `plugin-failed`,
+//! however the batches fall.
 
 use std::collections::BTreeMap;
 
@@ -40,6 +42,8 @@ enum Line {
     HugeInteger,
     TooLarge,
     BadTimestamp,
+    /// An event the first plugin traps on.
+    Poison,
 }
 
 fn line() -> impl Strategy<Value = Line> {
@@ -56,6 +60,7 @@ fn line() -> impl Strategy<Value = Line> {
         1 => Just(Line::HugeInteger),
         1 => Just(Line::TooLarge),
         1 => Just(Line::BadTimestamp),
+        1 => Just(Line::Poison),
     ]
 }
 
@@ -80,6 +85,7 @@ fn render(line: &Line, n: usize) -> Vec<u8> {
         Line::HugeInteger => event("u1", "VIEW", "2026-02-19T10:00:00Z", "18446744073709551615"),
         Line::TooLarge => event("u1", &"V".repeat(MAX_RECORD), "2026-02-19T10:00:00Z", "1"),
         Line::BadTimestamp => event("u1", "VIEW", "yesterday", "1"),
+        Line::Poison => event("boom", "VIEW", "2026-02-19T10:00:00Z", "1"),
     }
 }
 
@@ -93,12 +99,18 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let pipeline_file = dir.path().join("p.toml");
+        let trap = format!(
+            "[[plugin]]\npath = {:?}\n\n[[plugin]]",
+            weir_bundled_plugins::TEST_TRAP.path
+        );
         std::fs::write(
             &pipeline_file,
-            example_pipeline_jsonl().replace(
-                "batch_size = 1000",
-                &format!("batch_size = {batch_size}\nmax_record_bytes = {MAX_RECORD}"),
-            ),
+            example_pipeline_jsonl()
+                .replace(
+                    "batch_size = 1000",
+                    &format!("batch_size = {batch_size}\nmax_record_bytes = {MAX_RECORD}"),
+                )
+                .replacen("[[plugin]]", &trap, 1),
         )
         .unwrap();
         let config = weir::config::PipelineFile::load(&pipeline_file).unwrap();
@@ -147,12 +159,23 @@ proptest! {
         prop_assert!(kept.values().all(|count| *count == 1), "{:?}", kept);
         // Each rejected record in the dead letters once, by its line.
         let mut letters: BTreeMap<String, u32> = BTreeMap::new();
+        let mut failed = Vec::new();
         for letter in jsonl_lines(&lake.join("_errors/ecommerce_events")) {
             let letter: serde_json::Value = serde_json::from_slice(&letter).unwrap();
-            *letters
-                .entry(letter["position"].as_str().unwrap().to_string())
-                .or_default() += 1;
+            let position = letter["position"].as_str().unwrap().to_string();
+            if letter["code"] == "plugin-failed" {
+                failed.push(position.clone());
+            }
+            *letters.entry(position).or_default() += 1;
         }
+        // The trap costs only the events it traps on.
+        let mut poisoned: Vec<String> = (0..lines.len())
+            .filter(|&n| matches!(lines[n], Line::Poison))
+            .map(|n| (n + 1).to_string())
+            .collect();
+        poisoned.sort();
+        failed.sort();
+        prop_assert_eq!(failed, poisoned);
         prop_assert_eq!(letters.len() as u64, summary.rejected);
         prop_assert!(letters.values().all(|count| *count == 1), "{:?}", letters);
         // Kept and rejected never share a line.

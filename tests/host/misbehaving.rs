@@ -14,13 +14,15 @@ use crate::common::{batch_of, fates, pipeline_of, reasons};
 const GOOD: &str = r#"{"user_id":"u1"}"#;
 
 #[test]
-fn a_trap_rejects_its_batch_and_the_next_batch_runs_on_a_new_instance() {
+fn a_trap_rejects_only_the_event_it_fails_on_and_the_next_call_runs_on_a_new_instance() {
     let mut pipeline = pipeline_of(TEST_TRAP, "{}", Limits::default(), OnPluginError::Reject);
     let mut batch = batch_of(&[GOOD, r#"{"user_id":"boom"}"#, GOOD]);
     pipeline
         .run(&mut batch)
         .expect("the reject policy never fails a batch");
-    assert_eq!(fates(&batch), ["rejected:plugin-failed"; 3]);
+    // The batch failed; its halves ran again, each on a new instance, until
+    // the event the plugin fails on stood alone.
+    assert_eq!(fates(&batch), ["kept", "rejected:plugin-failed", "kept"]);
     let reason = &reasons(&batch)[0];
     assert!(reason.contains("trapped"), "{reason}");
     // The panic message from the plugin's standard error names the cause.
@@ -30,10 +32,45 @@ fn a_trap_rejects_its_batch_and_the_next_batch_runs_on_a_new_instance() {
     pipeline.run(&mut next).unwrap();
     assert_eq!(fates(&next), ["kept", "kept"]);
     let stats = &pipeline.steps()[0].stats;
+    // Three calls failed: the batch, the half [GOOD] [boom, GOOD] holding
+    // boom, and boom alone.
     assert_eq!(
         (stats.events_in, stats.kept, stats.rejected, stats.failures),
-        (5, 2, 3, 1)
+        (5, 4, 1, 3)
     );
+}
+
+#[test]
+fn a_few_poison_events_in_a_large_batch_cost_only_themselves() {
+    let mut pipeline = pipeline_of(TEST_TRAP, "{}", Limits::default(), OnPluginError::Reject);
+    let lines: Vec<String> = (0..1000)
+        .map(|i| {
+            if i == 17 || i == 600 {
+                r#"{"user_id":"boom"}"#.to_string()
+            } else {
+                format!(r#"{{"user_id":"u{i}"}}"#)
+            }
+        })
+        .collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut batch = batch_of(&refs);
+    pipeline.run(&mut batch).unwrap();
+    let fates = fates(&batch);
+    let rejected: Vec<usize> = (0..fates.len()).filter(|&i| fates[i] != "kept").collect();
+    assert_eq!(rejected, [17, 600]);
+    // A plugin that fails on everything costs a bounded number of calls.
+    let everything: Vec<&str> = vec![r#"{"user_id":"boom"}"#; 1000];
+    let mut batch = batch_of(&everything);
+    let before = pipeline.steps()[0].stats.failures;
+    pipeline.run(&mut batch).unwrap();
+    assert!(
+        crate::common::fates(&batch)
+            .iter()
+            .all(|f| f == "rejected:plugin-failed")
+    );
+    let calls = pipeline.steps()[0].stats.failures - before;
+    // The batch, then at most 128 calls on its parts.
+    assert!((2..=129).contains(&calls), "{calls} failed calls");
 }
 
 #[test]
@@ -118,7 +155,8 @@ fn unbounded_allocation_hits_the_memory_cap() {
     let mut pipeline = pipeline_of(TEST_HOG, "{}", limits, OnPluginError::Reject);
     let mut batch = batch_of(&[r#"{"user_id":"hog"}"#, GOOD]);
     pipeline.run(&mut batch).unwrap();
-    assert_eq!(fates(&batch), ["rejected:plugin-failed"; 2]);
+    // Run again in halves: only the event that hoards is rejected.
+    assert_eq!(fates(&batch), ["rejected:plugin-failed", "kept"]);
     let reason = &reasons(&batch)[0];
     assert!(
         reason.contains("out of memory") && reason.contains("32 MiB"),

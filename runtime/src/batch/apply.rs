@@ -31,7 +31,12 @@ impl Batch {
                 },
                 Some(PackedOutcome::Reject { code, reason }) => Fate::Rejected(Rejection {
                     stage: stage.clone(),
-                    code: results.text(code).unwrap_or("unnamed").to_string(),
+                    // A code is what dead letters are counted by: never blank.
+                    code: results
+                        .text(code)
+                        .filter(|code| !code.is_empty())
+                        .unwrap_or("unnamed")
+                        .to_string(),
                     reason: results.text(reason).unwrap_or("").to_string(),
                 }),
                 Some(PackedOutcome::Keep { first, count }) => {
