@@ -8,7 +8,7 @@
 //! file of the failed run left beside it. (`weir consume` and the Lambda
 //! host meet the same faults in `kinesis.rs` and `lambda.rs`.)
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::common::{generate, run_json, tree, weir_command};
@@ -59,10 +59,7 @@ fn a_failure_at_any_request_of_a_run_leaves_every_event_once_after_the_rerun() {
     assert!(total >= 3, "{total} connections");
     assert_eq!(lake_of(&clean, dir), expected);
 
-    let points: BTreeSet<usize> = [0, 1, 2, total / 2, total - 2, total - 1]
-        .into_iter()
-        .filter(|at| *at < total)
-        .collect();
+    let points = crate::s3::fault_points(total);
     let mut matrix = Vec::new();
     for fault in [Fault::Refuse, Fault::Reset, Fault::Stall] {
         for &at in &points {

@@ -495,10 +495,7 @@ fn a_failure_at_any_s3_request_of_a_consumer_loses_nothing() {
     assert_lake_matches_oracle(dir, &clean);
     let total = seen.load(std::sync::atomic::Ordering::SeqCst);
 
-    let points: std::collections::BTreeSet<usize> = [0, 1, total / 2, total.saturating_sub(1)]
-        .into_iter()
-        .filter(|at| *at < total)
-        .collect();
+    let points = crate::s3::fault_points(total);
     let mut matrix = Vec::new();
     for fault in [Fault::Refuse, Fault::Reset, Fault::Stall] {
         for &at in &points {

@@ -901,10 +901,7 @@ fn a_failure_at_any_s3_request_loses_nothing_after_lambdas_retries() {
     assert_eq!(expected.0.len(), 28, "{expected:?}");
     assert_eq!(expected.1.len(), 2, "{expected:?}");
 
-    let points: std::collections::BTreeSet<usize> = [0, 1, total / 2, total.saturating_sub(1)]
-        .into_iter()
-        .filter(|at| *at < total)
-        .collect();
+    let points = crate::s3::fault_points(total);
     let mut matrix = Vec::new();
     for fault in [Fault::Refuse, Fault::Reset, Fault::Stall] {
         for &at in &points {

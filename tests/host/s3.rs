@@ -406,6 +406,22 @@ pub fn fault_proxy(
     (endpoint, seen)
 }
 
+/// The connections a fault matrix fails, one per case, of the `total` a
+/// fault-free run makes: the first three, the middle one and the last two.
+pub fn fault_points(total: usize) -> std::collections::BTreeSet<usize> {
+    [
+        0,
+        1,
+        2,
+        total / 2,
+        total.saturating_sub(2),
+        total.saturating_sub(1),
+    ]
+    .into_iter()
+    .filter(|at| *at < total)
+    .collect()
+}
+
 /// A proxy that answers the first `failures` connections `503 Slow Down`
 /// and forwards the rest. Returns its endpoint and how many it refused.
 fn flaky_proxy(upstream: &str, failures: usize) -> (String, Arc<AtomicUsize>) {
