@@ -1,0 +1,185 @@
+//! The `weir` subcommands, one module each, and the helpers several of them share.
+
+pub mod athena;
+pub mod bench;
+pub mod compact;
+pub mod consume;
+pub mod demo;
+pub mod etl;
+pub mod r#gen;
+pub mod plugin;
+pub mod query;
+pub mod report;
+pub mod run;
+pub mod send;
+pub mod test;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use weir::engine::PluginEngine;
+use weir::generate::{GenerateOptions, generate};
+use weir::run::{RunTarget, Summary, load_pipeline, run};
+use weir::storage::Location;
+
+/// Build the report of `lake` into `out`.
+pub fn write_report(
+    lake: &Location,
+    out: &std::path::Path,
+    range: &weir::report::DateRange,
+) -> Result<()> {
+    let runtime = query_runtime()?;
+    let page = runtime.block_on(weir::report::build(lake, &Default::default(), range))?;
+    std::fs::write(out, page).with_context(|| format!("cannot write {}", out.display()))
+}
+
+/// The WebAssembly engine, started.
+pub fn engine() -> Result<PluginEngine> {
+    PluginEngine::new().map_err(|err| anyhow::anyhow!("{err:#}"))
+}
+
+/// A folder or `s3://bucket/prefix` given on the command line as `flag`.
+pub fn location_arg(flag: &str, text: &str) -> Result<Location> {
+    Location::parse(text, std::path::Path::new(".")).map_err(|err| anyhow::anyhow!("{flag}: {err}"))
+}
+
+pub fn write_events(options: &GenerateOptions, out: Option<&PathBuf>) -> Result<()> {
+    let sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("create {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut sink = std::io::BufWriter::new(sink);
+    let mut failed = None;
+    generate(options, |line| {
+        if failed.is_none()
+            && let Err(err) = sink.write_all(line).and_then(|()| sink.write_all(b"\n"))
+        {
+            failed = Some(err);
+        }
+    });
+    if let Some(err) = failed {
+        return Err(err).context("write events");
+    }
+    sink.flush().context("write events")
+}
+
+/// `--out`: the lake elsewhere than the pipeline says, with its dead letters
+/// unless the pipeline names their place.
+pub fn redirect_output(
+    config: &mut weir::config::PipelineConfig,
+    out: Option<String>,
+) -> Result<()> {
+    if let Some(out) = out {
+        let out = location_arg("--out", &out)?;
+        if config.dead_letter == config.location.join("_errors") {
+            config.dead_letter = out.join("_errors");
+        }
+        config.location = out;
+    }
+    Ok(())
+}
+
+pub fn run_pipeline(
+    mut config: weir::config::PipelineConfig,
+    input: &str,
+    source_name: Option<&str>,
+    out: Option<String>,
+) -> Result<Summary> {
+    redirect_output(&mut config, out)?;
+    let engine = engine()?;
+    let mut pipeline = load_pipeline(&engine, &config)?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} [{bar:30}] {msg} ({elapsed}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let target = RunTarget {
+        location: config.location.clone(),
+        dead_letter: config.dead_letter.clone(),
+    };
+    let summary = run(
+        &config,
+        &mut pipeline,
+        input,
+        source_name,
+        &target,
+        &mut |read, total, summary| {
+            if let Some(total) = total {
+                bar.set_length(total);
+            }
+            bar.set_position(read);
+            bar.set_message(format!(
+                "{} events: {} kept, {} dropped, {} rejected",
+                summary.read, summary.kept, summary.dropped, summary.rejected
+            ));
+        },
+    )?;
+    bar.finish_and_clear();
+    eprintln!("{summary}");
+    eprintln!(
+        "lake: {}  dead letters: {}",
+        config.location.join(&config.table),
+        config.dead_letter.join(&config.table)
+    );
+    if !summary.balanced() {
+        bail!("events unaccounted for: {summary:?}");
+    }
+    Ok(summary)
+}
+
+/// The runtime DataFusion's queries run on (`weir query`, the report, the
+/// demo's answer).
+pub fn query_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the query runtime")
+}
+
+pub fn summary_json(summary: &Summary) -> String {
+    let plugins: Vec<serde_json::Value> = summary
+        .plugins
+        .iter()
+        .map(|(name, version, stats)| {
+            serde_json::json!({
+                "name": name,
+                "version": version,
+                "in": stats.events_in,
+                "kept": stats.kept,
+                "dropped": stats.dropped,
+                "rejected": stats.rejected,
+                "failures": stats.failures,
+                "time_ms": stats.time.as_secs_f64() * 1000.0,
+            })
+        })
+        .collect();
+    let rejects: Vec<serde_json::Value> = summary
+        .rejects_by_code
+        .iter()
+        .map(|((stage, code), count)| serde_json::json!({"stage": stage, "code": code, "count": count}))
+        .collect();
+    serde_json::json!({
+        "read": summary.read,
+        "kept": summary.kept,
+        "dropped": summary.dropped,
+        "rejected": summary.rejected,
+        "host_dropped": summary.host_dropped,
+        "host_rejected": summary.host_rejected,
+        "plugins": plugins,
+        "rejects_by_code": rejects,
+        "files": summary.written.files,
+        "error_files": summary.written.error_files,
+        "bytes": summary.written.bytes,
+        "withdrawn": summary.withdrawn,
+        "elapsed_ms": summary.elapsed.as_secs_f64() * 1000.0,
+    })
+    .to_string()
+}

@@ -1,0 +1,45 @@
+//! `weir query`: SQL over the lake with DataFusion.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use super::{location_arg, query_runtime};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The SQL statement; or give --file.
+    sql: Option<String>,
+    /// A file holding the SQL statement (such as one of `athena/queries`).
+    #[arg(long, conflicts_with = "sql")]
+    file: Option<PathBuf>,
+    /// The lake: a folder or `s3://bucket/prefix`.
+    #[arg(long, default_value = "lake")]
+    lake: String,
+    /// How to print the answer.
+    #[arg(long, value_enum, default_value = "table")]
+    format: weir::query::OutputFormat,
+}
+
+pub fn execute(args: Args) -> Result<()> {
+    let Args {
+        sql,
+        file,
+        lake,
+        format,
+    } = args;
+    let sql = match (sql, file) {
+        (Some(sql), None) => sql,
+        (None, Some(file)) => std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?,
+        _ => bail!("give the SQL as an argument or with --file"),
+    };
+    let runtime = query_runtime()?;
+    let lake = location_arg("--lake", &lake)?;
+    let batches = runtime.block_on(weir::query::run_sql(&lake, &Default::default(), &sql))?;
+    print!("{}", weir::query::render(&batches, format)?);
+    if format == weir::query::OutputFormat::Table {
+        println!();
+    }
+    Ok(())
+}
