@@ -13,6 +13,9 @@ use weir_plugin::layout::{Field, PackedFields, Span, Value};
 
 use crate::encode::{write_json_f64, write_json_i64, write_json_string};
 
+mod wide;
+use wide::{check_wide_integers, note_float};
+
 /// Field names and text of one batch: what spans and name indexes point into.
 #[derive(Debug, Default)]
 pub struct Arena {
@@ -131,68 +134,6 @@ pub fn decode_object_into(
     .map_err(classify)?;
     if arena.wide_float {
         check_wide_integers(json)?;
-    }
-    Ok(())
-}
-
-/// Whole-number floats from this magnitude up may be integer literals the
-/// parser rounded: 2^53, past which not every integer is a float.
-const WIDE: f64 = 9_007_199_254_740_992.0;
-
-fn note_float(wide_float: &mut bool, value: f64) {
-    if value.abs() >= WIDE && value.fract() == 0.0 {
-        *wide_float = true;
-    }
-}
-
-/// Refuses an object holding an integer literal beyond the 64-bit integers
-/// (signed below zero, unsigned above), at any depth: the parser reads it as
-/// the nearest float, which would change its last digits silently. Only run
-/// when such a float was seen, so ordinary events never pay for the scan.
-fn check_wide_integers(json: &str) -> Result<(), DecodeError> {
-    let bytes = json.as_bytes();
-    let mut at = 0;
-    let mut in_string = false;
-    while at < bytes.len() {
-        let byte = bytes[at];
-        if in_string {
-            match byte {
-                b'\\' => at += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            at += 1;
-            continue;
-        }
-        if byte == b'"' {
-            in_string = true;
-            at += 1;
-            continue;
-        }
-        if byte == b'-' || byte.is_ascii_digit() {
-            let start = at;
-            at += 1;
-            while at < bytes.len()
-                && matches!(bytes[at], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-            {
-                at += 1;
-            }
-            let literal = &json[start..at];
-            let integral = !literal.contains(['.', 'e', 'E']);
-            let fits = if literal.starts_with('-') {
-                literal.parse::<i64>().is_ok()
-            } else {
-                literal.parse::<u64>().is_ok()
-            };
-            if integral && !fits {
-                return Err(DecodeError {
-                    code: "number-out-of-range",
-                    reason: format!("the integer {literal} {OUT_OF_RANGE}"),
-                });
-            }
-            continue;
-        }
-        at += 1;
     }
     Ok(())
 }

@@ -151,7 +151,6 @@ pub fn process<'a>(
     let mut failure = None;
     let mut records = records.into_iter().enumerate().peekable();
     while records.peek().is_some() {
-        batch.clear();
         while batch.is_empty()
             || (batch.len() < config.batch_size && batch.payload_bytes() < max_bytes)
         {
