@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| weir::fuzzing::firehose_event(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| weir::tools::fuzzing::firehose_event(data));

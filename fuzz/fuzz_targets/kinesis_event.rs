@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| weir::fuzzing::kinesis_event(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| weir::tools::fuzzing::kinesis_event(data));

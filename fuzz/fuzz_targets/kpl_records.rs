@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| weir::fuzzing::kpl_records(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| weir::tools::fuzzing::kpl_records(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| weir::fuzzing::record_decoder(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| weir::tools::fuzzing::record_decoder(data));

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use weir::batch::{Batch, Fate};
+use weir::engine::plugin::{LoadedPlugin, PluginSource};
 use weir::engine::{Limits, PluginEngine};
+use weir::pipeline::batch::{Batch, Fate};
 use weir::pipeline::{OnPluginError, Pipeline, Step};
-use weir::plugin::{LoadedPlugin, PluginSource};
 use weir_bundled_plugins::Guest;
 
 /// Load one plugin component file into a one-step pipeline.

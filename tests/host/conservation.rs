@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
+use weir::config::build::load_pipeline;
 use weir::engine::PluginEngine;
-use weir::run::{RunTarget, load_pipeline, run};
+use weir::sources::run::{RunTarget, run};
 use weir::storage::Location;
 
 use crate::common::{example_pipeline_jsonl, jsonl_lines};

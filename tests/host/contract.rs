@@ -4,11 +4,11 @@
 
 use std::path::PathBuf;
 
-use weir::batch::{Fate, Stage};
-use weir::bench::{BenchOptions, bench_events, drive, native_pipeline, wasm_pipeline};
-use weir::bindings::wit;
+use weir::engine::bindings::wit;
+use weir::engine::plugin::{LoadError, LoadedPlugin, PluginSource};
 use weir::engine::{Limits, PluginEngine};
-use weir::plugin::{LoadError, LoadedPlugin, PluginSource};
+use weir::pipeline::batch::{Fate, Stage};
+use weir::tools::bench::{BenchOptions, bench_events, drive, native_pipeline, wasm_pipeline};
 use weir_plugin::{NewValue, Outcome};
 
 use crate::common::{batch_of, fates, reasons};
@@ -91,16 +91,16 @@ fn load_errors_name_the_plugin_and_the_cause() {
 
 /// Lend a batch of four identical events and apply `outcomes` to it, laid
 /// out as a plugin's SDK lays them out.
-fn apply(outcomes: Vec<Outcome>) -> weir::batch::Batch {
+fn apply(outcomes: Vec<Outcome>) -> weir::pipeline::batch::Batch {
     let mut batch = batch_of(&[r#"{"a":1,"b":"x"}"#; 4]);
     let lent = batch.lend();
     batch.restore(lent);
-    let results = weir::native::from_sdk(weir_plugin::results::results(outcomes));
+    let results = weir::tools::native::from_sdk(weir_plugin::results::results(outcomes));
     batch.apply(&results, &Stage::host());
     batch
 }
 
-fn kept_json(batch: &weir::batch::Batch, index: usize) -> (String, String) {
+fn kept_json(batch: &weir::pipeline::batch::Batch, index: usize) -> (String, String) {
     let Fate::Alive { fields, partition } = &batch.records()[index].fate else {
         panic!(
             "record {index} is not kept: {:?}",
@@ -109,7 +109,7 @@ fn kept_json(batch: &weir::batch::Batch, index: usize) -> (String, String) {
     };
     let mut out = Vec::new();
     let arena = batch.arena();
-    weir::encode::ObjectWriter::new(arena).write(&mut out, fields);
+    weir::pipeline::encode::ObjectWriter::new(arena).write(&mut out, fields);
     let mut path = String::new();
     batch.partition_path(partition, &mut path);
     (String::from_utf8(out).unwrap(), path)

@@ -6,7 +6,7 @@
 //! the fault stops the run (or the run gets past it); either way, a rerun
 //! leaves the lake exactly as a run that met no fault: every event once, no
 //! file of the failed run left beside it. (`weir consume` and the Lambda
-//! host meet the same faults in `kinesis.rs` and `lambda.rs`.)
+//! host meet the same faults in `tests/host/kinesis.rs` and `tests/host/lambda.rs`.)
 
 use std::collections::BTreeMap;
 use std::path::Path;

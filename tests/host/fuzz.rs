@@ -1,5 +1,5 @@
 //! The fuzz targets (`fuzz/`, cargo-fuzz): the saved corpus replayed through
-//! the same checks the targets make (`weir::fuzzing`), and each target run
+//! the same checks the targets make (`weir::tools::fuzzing`), and each target run
 //! for a few seconds under libFuzzer, so the targets keep building and
 //! nothing they find quickly comes back.
 
@@ -9,14 +9,14 @@ use std::process::Command;
 /// What a target checks: one input.
 type Check = fn(&[u8]);
 
-/// Each target, by the name of its `weir::fuzzing` function and binary.
+/// Each target, by the name of its `weir::tools::fuzzing` function and binary.
 const TARGETS: [(&str, Check); 6] = [
-    ("record_decoder", weir::fuzzing::record_decoder),
-    ("kpl_records", weir::fuzzing::kpl_records),
-    ("kinesis_event", weir::fuzzing::kinesis_event),
-    ("firehose_event", weir::fuzzing::firehose_event),
-    ("pipeline_file", weir::fuzzing::pipeline_file),
-    ("plugin_results", weir::fuzzing::plugin_results),
+    ("record_decoder", weir::tools::fuzzing::record_decoder),
+    ("kpl_records", weir::tools::fuzzing::kpl_records),
+    ("kinesis_event", weir::tools::fuzzing::kinesis_event),
+    ("firehose_event", weir::tools::fuzzing::firehose_event),
+    ("pipeline_file", weir::tools::fuzzing::pipeline_file),
+    ("plugin_results", weir::tools::fuzzing::plugin_results),
 ];
 
 fn fuzz_dir() -> PathBuf {

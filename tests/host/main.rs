@@ -15,6 +15,7 @@ mod guide;
 mod infra;
 mod kinesis;
 mod lambda;
+mod layers;
 mod misbehaving;
 mod names;
 mod nothing_lost;

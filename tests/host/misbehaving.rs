@@ -185,10 +185,10 @@ fn a_plugin_sees_no_environment_files_sockets_or_clock() {
 
     let mut out = Vec::new();
     let arena = batch.arena();
-    let weir::batch::Fate::Alive { fields, .. } = &batch.records()[0].fate else {
+    let weir::pipeline::batch::Fate::Alive { fields, .. } = &batch.records()[0].fate else {
         panic!("snoop keeps every event");
     };
-    weir::encode::ObjectWriter::new(arena).write(&mut out, fields);
+    weir::pipeline::encode::ObjectWriter::new(arena).write(&mut out, fields);
     let seen: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert!(
         std::env::vars_os().count() > 0,

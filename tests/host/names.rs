@@ -198,14 +198,14 @@ fn a_rerun_replaces_everything_the_input_wrote_even_under_new_rules() {
 /// objects beside the retry's.
 #[test]
 fn a_differently_split_retry_of_a_shard_batch_neither_duplicates_nor_loses() {
-    use weir::shard::{LakeTarget, ShardRecord, process};
+    use weir::sources::kinesis::shard::{LakeTarget, ShardRecord, process};
     use weir::storage::Storage;
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("p.toml"), example_pipeline_jsonl()).unwrap();
     let config = weir::config::PipelineFile::load(&dir.path().join("p.toml")).unwrap();
     let engine = weir::engine::PluginEngine::new().unwrap();
-    let mut pipeline = weir::run::load_pipeline(&engine, &config).unwrap();
+    let mut pipeline = weir::config::build::load_pipeline(&engine, &config).unwrap();
     let data = Storage::Local(dir.path().join("lake"));
     let errors = data.child("_errors");
     let target = LakeTarget {

@@ -1,6 +1,6 @@
 //! The AWS Lambda bootstrap: Weir's host on a Kinesis event source mapping,
 //! as a Firehose transform, or as the scheduled raw-to-processed ETL, by the
-//! event it is given. Everything it does is in `weir::lambda`; this wires it
+//! event it is given. Everything it does is in `weir::sources::lambda`; this wires it
 //! to the runtime API.
 //!
 //! `weir-lambda --check` loads the pipeline named by `WEIR_PIPELINE` as a
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use weir::lambda::{Host, Settings};
+use weir::sources::lambda::{Host, Settings};
 
 /// When writes must be done: a margin (a fifth of the time left, at most
 /// five seconds) before the invocation's deadline (milliseconds since the

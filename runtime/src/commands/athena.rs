@@ -67,7 +67,7 @@ pub fn execute(command: AthenaCommand) -> Result<()> {
         }
         config.table = table;
     }
-    let ddl = weir::athena::ddl(&config, &location, errors_location.as_deref())
+    let ddl = weir::config::athena::ddl(&config, &location, errors_location.as_deref())
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("pipeline file {}", pipeline.display()))?;
     print!("{ddl}");

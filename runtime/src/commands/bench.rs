@@ -1,7 +1,7 @@
 //! `weir bench`: the bundled plugins as WebAssembly against the same plugins built natively.
 
 use anyhow::Result;
-use weir::bench::{BenchOptions, run_bench};
+use weir::tools::bench::{BenchOptions, run_bench};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -54,12 +54,12 @@ pub fn execute(args: Args) -> Result<()> {
     let location = location_arg("--lake", &lake)?;
     let storage = weir::storage::Storage::open(&location, &Default::default())
         .with_context(|| format!("cannot open {location}"))?;
-    let options = weir::compact::CompactOptions {
+    let options = weir::lake::compact::CompactOptions {
         table,
         days,
         target_bytes: target_mib * 1024 * 1024,
     };
-    let report = weir::compact::compact(&storage, &options)?;
+    let report = weir::lake::compact::compact(&storage, &options)?;
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 use weir::config::PipelineFile;
-use weir::run::load_pipeline;
+use weir::config::build::load_pipeline;
 
-use super::{engine, location_arg, redirect_output, summary_json};
+use super::{engine, json_line, location_arg, redirect_output};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -59,7 +59,7 @@ pub fn execute(args: Args) -> Result<()> {
         bail!("--batch-records must be 1 to 10000, not {batch_records}");
     }
     let checkpoint = checkpoint.unwrap_or_else(|| format!("weir-checkpoints-{stream}.json"));
-    let options = weir::kinesis::consume::ConsumeOptions {
+    let options = weir::sources::kinesis::consume::ConsumeOptions {
         stream,
         batch_records,
         from_latest: latest,
@@ -73,7 +73,7 @@ pub fn execute(args: Args) -> Result<()> {
 /// `weir consume`.
 fn consume_command(
     mut config: weir::config::PipelineConfig,
-    options: weir::kinesis::consume::ConsumeOptions,
+    options: weir::sources::kinesis::consume::ConsumeOptions,
     endpoint: Option<&str>,
     out: Option<String>,
     checkpoint: &str,
@@ -87,10 +87,12 @@ fn consume_command(
     let errors = data
         .sibling(&config.dead_letter, &config.s3)
         .with_context(|| format!("cannot open the dead letters at {}", config.dead_letter))?;
-    let store =
-        weir::kinesis::consume::CheckpointStore::open(&location_arg("--checkpoint", checkpoint)?)?;
-    let kinesis =
-        weir::kinesis::Kinesis::connect(endpoint).context("cannot start the Kinesis client")?;
+    let store = weir::sources::kinesis::consume::CheckpointStore::open(&location_arg(
+        "--checkpoint",
+        checkpoint,
+    )?)?;
+    let kinesis = weir::sources::kinesis::Kinesis::connect(endpoint)
+        .context("cannot start the Kinesis client")?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -105,13 +107,13 @@ fn consume_command(
         });
     }
     let started = std::time::Instant::now();
-    let target = weir::shard::LakeTarget {
+    let target = weir::sources::kinesis::shard::LakeTarget {
         config: &config,
         data: &data,
         errors: &errors,
     };
     let bar = ProgressBar::new_spinner();
-    let report = weir::kinesis::consume::consume(
+    let report = weir::sources::kinesis::consume::consume(
         &kinesis,
         &options,
         &mut pipeline,
@@ -130,9 +132,10 @@ fn consume_command(
         },
     )?;
     bar.finish_and_clear();
-    let mut summary = report.summary.clone();
-    summary.elapsed = started.elapsed();
-    summary.take_plugins(&pipeline);
+    let mut report = report;
+    report.summary.elapsed = started.elapsed();
+    report.summary.take_plugins(&pipeline);
+    let summary = &report.summary;
     eprintln!("{summary}");
     eprintln!(
         "stream {}: {} Kinesis records in {} batches ({} resumed) from {} shards ({} finished); checkpoints: {checkpoint}",
@@ -149,17 +152,25 @@ fn consume_command(
         config.dead_letter.join(&config.table)
     );
     if json {
-        let mut value: serde_json::Value = serde_json::from_str(&summary_json(&summary))?;
-        value["kinesis_records"] = report.kinesis_records.into();
-        value["batches"] = report.batches.into();
-        value["resumed"] = report.resumed.into();
-        value["shards"] = report.shards.into();
-        value["shards_finished"] = report.shards_finished.into();
-        value["stopped"] = stop.load(std::sync::atomic::Ordering::SeqCst).into();
-        println!("{value}");
+        let stopped = stop.load(std::sync::atomic::Ordering::SeqCst);
+        println!(
+            "{}",
+            json_line(&ConsumeJson {
+                report: &report,
+                stopped
+            })?
+        );
     }
     if !summary.balanced() {
         bail!("events unaccounted for: {summary:?}");
     }
     Ok(())
+}
+
+/// `weir consume --json`: the report, and whether a signal stopped it.
+#[derive(serde::Serialize)]
+struct ConsumeJson<'a> {
+    #[serde(flatten)]
+    report: &'a weir::sources::kinesis::consume::ConsumeReport,
+    stopped: bool,
 }

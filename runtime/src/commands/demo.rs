@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use weir::config::PipelineFile;
-use weir::generate::GenerateOptions;
 use weir::storage::Location;
+use weir::tools::generate::GenerateOptions;
 
 use super::{query_runtime, run_pipeline, write_events, write_report};
 
@@ -50,7 +50,7 @@ pub fn execute(args: Args) -> Result<()> {
     // One answer of the seed's question on the screen, so a first run
     // ends with a result and not only with paths.
     let runtime = query_runtime()?;
-    let top = runtime.block_on(weir::query::run_sql(
+    let top = runtime.block_on(weir::lake::query::run_sql(
         &lake,
         &Default::default(),
         DEMO_QUESTION,
@@ -58,7 +58,7 @@ pub fn execute(args: Args) -> Result<()> {
     println!("\nWhich categories are added to cart most? (athena/queries/top_cart_categories.sql)");
     println!(
         "{}",
-        weir::query::render(&top, weir::query::OutputFormat::Table)?
+        weir::lake::query::render(&top, weir::lake::query::OutputFormat::Table)?
     );
     println!("lake:   {lake}");
     println!("report: {}", page.display());

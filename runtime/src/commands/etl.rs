@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 use weir::config::PipelineFile;
-use weir::run::load_pipeline;
+use weir::config::build::load_pipeline;
 
-use super::{engine, location_arg, redirect_output, summary_json};
+use super::{engine, json_line, location_arg, redirect_output};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -57,24 +57,25 @@ pub fn execute(args: Args) -> Result<()> {
             (day.clone(), day)
         }
     };
-    let days = weir::etl::days(&from, &to)?;
+    let days = weir::sources::etl::days(&from, &to)?;
     let mut config = PipelineFile::load(&pipeline)?;
     redirect_output(&mut config, output)?;
     let input = location_arg("--input", &input)?;
     let engine = engine()?;
     let mut pipeline = load_pipeline(&engine, &config)?;
     let bar = ProgressBar::new_spinner();
-    let report = weir::etl::etl(&config, &mut pipeline, &input, &days, &mut |key, report| {
-        bar.set_message(format!(
-            "{} objects, {} events: {} kept, {} dropped, {} rejected ({key})",
-            report.objects,
-            report.summary.read,
-            report.summary.kept,
-            report.summary.dropped,
-            report.summary.rejected
-        ));
-        bar.tick();
-    })?;
+    let report =
+        weir::sources::etl::etl(&config, &mut pipeline, &input, &days, &mut |key, report| {
+            bar.set_message(format!(
+                "{} objects, {} events: {} kept, {} dropped, {} rejected ({key})",
+                report.objects,
+                report.summary.read,
+                report.summary.kept,
+                report.summary.dropped,
+                report.summary.rejected
+            ));
+            bar.tick();
+        })?;
     bar.finish_and_clear();
     eprintln!("{}", report.summary);
     eprintln!(
@@ -86,11 +87,7 @@ pub fn execute(args: Args) -> Result<()> {
         config.dead_letter.join(&config.table)
     );
     if json {
-        let mut value: serde_json::Value = serde_json::from_str(&summary_json(&report.summary))?;
-        value["objects"] = report.objects.into();
-        value["raw_bytes"] = report.raw_bytes.into();
-        value["days"] = report.days.clone().into();
-        println!("{value}");
+        println!("{}", json_line(&report)?);
     }
     if !report.summary.balanced() {
         bail!("events unaccounted for: {:?}", report.summary);

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use weir::generate::GenerateOptions;
+use weir::tools::generate::GenerateOptions;
 
 use super::write_events;
 

@@ -20,19 +20,21 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use weir::config::build::load_pipeline;
 use weir::engine::PluginEngine;
-use weir::generate::{GenerateOptions, generate};
-use weir::run::{RunTarget, Summary, load_pipeline, run};
+use weir::pipeline::summary::Summary;
+use weir::sources::run::{RunTarget, run};
 use weir::storage::Location;
+use weir::tools::generate::{GenerateOptions, generate};
 
 /// Build the report of `lake` into `out`.
 pub fn write_report(
     lake: &Location,
     out: &std::path::Path,
-    range: &weir::report::DateRange,
+    range: &weir::lake::report::DateRange,
 ) -> Result<()> {
     let runtime = query_runtime()?;
-    let page = runtime.block_on(weir::report::build(lake, &Default::default(), range))?;
+    let page = runtime.block_on(weir::lake::report::build(lake, &Default::default(), range))?;
     std::fs::write(out, page).with_context(|| format!("cannot write {}", out.display()))
 }
 
@@ -144,42 +146,7 @@ pub fn query_runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the query runtime")
 }
 
-pub fn summary_json(summary: &Summary) -> String {
-    let plugins: Vec<serde_json::Value> = summary
-        .plugins
-        .iter()
-        .map(|(name, version, stats)| {
-            serde_json::json!({
-                "name": name,
-                "version": version,
-                "in": stats.events_in,
-                "kept": stats.kept,
-                "dropped": stats.dropped,
-                "rejected": stats.rejected,
-                "failures": stats.failures,
-                "time_ms": stats.time.as_secs_f64() * 1000.0,
-            })
-        })
-        .collect();
-    let rejects: Vec<serde_json::Value> = summary
-        .rejects_by_code
-        .iter()
-        .map(|((stage, code), count)| serde_json::json!({"stage": stage, "code": code, "count": count}))
-        .collect();
-    serde_json::json!({
-        "read": summary.read,
-        "kept": summary.kept,
-        "dropped": summary.dropped,
-        "rejected": summary.rejected,
-        "host_dropped": summary.host_dropped,
-        "host_rejected": summary.host_rejected,
-        "plugins": plugins,
-        "rejects_by_code": rejects,
-        "files": summary.written.files,
-        "error_files": summary.written.error_files,
-        "bytes": summary.written.bytes,
-        "withdrawn": summary.withdrawn,
-        "elapsed_ms": summary.elapsed.as_secs_f64() * 1000.0,
-    })
-    .to_string()
+/// A report as one line of JSON (`--json`).
+pub fn json_line<T: serde::Serialize>(report: &T) -> Result<String> {
+    serde_json::to_string(report).context("cannot write the report as JSON")
 }

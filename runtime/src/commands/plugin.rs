@@ -17,7 +17,7 @@ pub enum PluginCommand {
         name: String,
         /// What the example does.
         #[arg(long, value_enum, default_value = "filter")]
-        kind: weir::scaffold::Kind,
+        kind: weir::tools::scaffold::Kind,
         /// The folder to create it in.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
@@ -74,7 +74,7 @@ pub enum PluginCommand {
 pub fn execute(command: PluginCommand) -> Result<()> {
     match command {
         PluginCommand::New { name, kind, dir } => {
-            let root = weir::scaffold::create(&dir, &name, kind)?;
+            let root = weir::tools::scaffold::create(&dir, &name, kind)?;
             println!("created {}", root.display());
             println!("  cd {} && cargo test && weir plugin build", root.display());
             Ok(())
@@ -85,7 +85,7 @@ pub fn execute(command: PluginCommand) -> Result<()> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let engine = engine()?;
-            let info = weir::plugin::inspect(&engine, &file.display().to_string(), &bytes)?;
+            let info = weir::engine::plugin::inspect(&engine, &file.display().to_string(), &bytes)?;
             if json {
                 println!("{}", serde_json::to_string(&info)?);
                 return Ok(());
@@ -116,9 +116,9 @@ pub fn execute(command: PluginCommand) -> Result<()> {
                     }
                 };
                 let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-                let compiled = weir::cache::precompile(&bytes, target.as_deref())
+                let compiled = weir::engine::precompile(&bytes, target.as_deref())
                     .map_err(|err| anyhow::anyhow!("{plugin}: cannot compile: {err:#}"))?;
-                let path = out.join(weir::cache::ModuleCache::file_name(&sha256));
+                let path = out.join(weir::engine::cache::ModuleCache::file_name(&sha256));
                 std::fs::write(&path, &compiled)
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 println!("{plugin} -> {}", path.display());
@@ -176,7 +176,7 @@ fn build_plugin(dir: &std::path::Path, out: Option<&std::path::Path>) -> Result<
         })?;
     let bytes = std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
     let engine = engine()?;
-    let info = weir::plugin::inspect(&engine, &wasm.display().to_string(), &bytes)?;
+    let info = weir::engine::plugin::inspect(&engine, &wasm.display().to_string(), &bytes)?;
     println!("built   {}", wasm.display());
     if let Some(out) = out {
         std::fs::copy(&wasm, out)
@@ -195,7 +195,7 @@ fn build_plugin(dir: &std::path::Path, out: Option<&std::path::Path>) -> Result<
 fn push_plugin(file: &std::path::Path, to: &str) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let engine = engine()?;
-    let info = weir::plugin::inspect(&engine, &file.display().to_string(), &bytes)?;
+    let info = weir::engine::plugin::inspect(&engine, &file.display().to_string(), &bytes)?;
     let location = location_arg("the destination", to)?;
     if !location.is_s3() {
         bail!("{to}: push uploads to S3: give s3://bucket/prefix/");

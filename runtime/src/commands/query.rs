@@ -18,7 +18,7 @@ pub struct Args {
     lake: String,
     /// How to print the answer.
     #[arg(long, value_enum, default_value = "table")]
-    format: weir::query::OutputFormat,
+    format: weir::lake::query::OutputFormat,
 }
 
 pub fn execute(args: Args) -> Result<()> {
@@ -36,9 +36,9 @@ pub fn execute(args: Args) -> Result<()> {
     };
     let runtime = query_runtime()?;
     let lake = location_arg("--lake", &lake)?;
-    let batches = runtime.block_on(weir::query::run_sql(&lake, &Default::default(), &sql))?;
-    print!("{}", weir::query::render(&batches, format)?);
-    if format == weir::query::OutputFormat::Table {
+    let batches = runtime.block_on(weir::lake::query::run_sql(&lake, &Default::default(), &sql))?;
+    print!("{}", weir::lake::query::render(&batches, format)?);
+    if format == weir::lake::query::OutputFormat::Table {
         println!();
     }
     Ok(())

@@ -29,12 +29,12 @@ pub fn execute(args: Args) -> Result<()> {
         from,
         to,
     } = args;
-    let range = weir::report::DateRange {
+    let range = weir::lake::report::DateRange {
         from: from
-            .map(|day| weir::report::check_day("--from", &day))
+            .map(|day| weir::lake::report::check_day("--from", &day))
             .transpose()?,
         to: to
-            .map(|day| weir::report::check_day("--to", &day))
+            .map(|day| weir::lake::report::check_day("--to", &day))
             .transpose()?,
     };
     let lake = location_arg("--lake", &lake)?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use weir::config::PipelineFile;
 
-use super::{run_pipeline, summary_json};
+use super::{json_line, run_pipeline};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -42,7 +42,7 @@ pub fn execute(args: Args) -> Result<()> {
     let config = PipelineFile::load(&pipeline)?;
     let summary = run_pipeline(config, &input, source_name.as_deref(), out)?;
     if json {
-        println!("{}", summary_json(&summary));
+        println!("{}", json_line(&summary)?);
     }
     Ok(())
 }

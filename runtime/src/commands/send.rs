@@ -39,7 +39,7 @@ pub fn execute(args: Args) -> Result<()> {
         input,
     } = args;
     send_command(
-        weir::kinesis::send::SendOptions {
+        weir::sources::kinesis::send::SendOptions {
             stream,
             key_field: partition_key,
             rate,
@@ -53,7 +53,7 @@ pub fn execute(args: Args) -> Result<()> {
 
 /// `weir send`.
 fn send_command(
-    options: weir::kinesis::send::SendOptions,
+    options: weir::sources::kinesis::send::SendOptions,
     endpoint: Option<&str>,
     input: &str,
     json: bool,
@@ -74,22 +74,23 @@ fn send_command(
             std::fs::File::open(input).with_context(|| format!("cannot read {input}"))?,
         ))
     };
-    let kinesis =
-        weir::kinesis::Kinesis::connect(endpoint).context("cannot start the Kinesis client")?;
+    let kinesis = weir::sources::kinesis::Kinesis::connect(endpoint)
+        .context("cannot start the Kinesis client")?;
     let bar = ProgressBar::new_spinner();
-    let report = weir::kinesis::send::send(&kinesis, &options, &mut reader, &mut |report| {
-        bar.set_message(format!(
-            "{} sent, {} not sent, {} retried",
-            report.sent,
-            report.failed.len(),
-            report.retried
-        ));
-        bar.tick();
-    });
+    let report =
+        weir::sources::kinesis::send::send(&kinesis, &options, &mut reader, &mut |report| {
+            bar.set_message(format!(
+                "{} sent, {} not sent, {} retried",
+                report.sent,
+                report.failed.len(),
+                report.retried
+            ));
+            bar.tick();
+        });
     bar.finish_and_clear();
     let report = match report {
         Ok(report) => report,
-        Err(weir::kinesis::send::SendError::Read(err)) => {
+        Err(weir::sources::kinesis::send::SendError::Read(err)) => {
             return Err(err).with_context(|| format!("cannot read {input}"));
         }
         Err(refused) => return Err(refused.into()),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use weir::config::PipelineFile;
-use weir::run::load_pipeline;
+use weir::config::build::load_pipeline;
 use weir::storage::Location;
 
 use super::engine;
@@ -52,13 +52,13 @@ fn test_fixtures(
                     "--config must be a JSON object, such as '{{\"drop_user_prefixes\": [\"bot-\"]}}'"
                 );
             }
-            let source = weir::plugin::PluginSource::parse(
+            let source = weir::engine::plugin::PluginSource::parse(
                 &plugin,
                 &Location::Local(".".into()),
                 &Default::default(),
             )
             .map_err(|err| anyhow::anyhow!("--plugin: {err}"))?;
-            let (loaded, instance) = weir::plugin::LoadedPlugin::load(
+            let (loaded, instance) = weir::engine::plugin::LoadedPlugin::load(
                 &engine,
                 &source,
                 None,
@@ -76,8 +76,8 @@ fn test_fixtures(
     for file in fixtures {
         let name = file.display().to_string();
         let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?;
-        let cases = weir::fixture::parse(&name, &text)?;
-        let mismatches = weir::fixture::check(&mut pipeline, &cases)?;
+        let cases = weir::tools::fixture::parse(&name, &text)?;
+        let mismatches = weir::tools::fixture::check(&mut pipeline, &cases)?;
         cases_run += cases.len();
         failed += mismatches.len();
         if mismatches.is_empty() {
