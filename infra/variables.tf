@@ -79,7 +79,7 @@ variable "stream_retention_hours" {
 # --- Lambda ------------------------------------------------------------------
 
 variable "lambda_zip_path" {
-  description = "The zip `cargo lambda build --release --arm64 --bin weir-lambda --output-format zip` writes: target/lambda/weir-lambda/bootstrap.zip, or under $CARGO_TARGET_DIR/lambda/weir-lambda/ when CARGO_TARGET_DIR is set. Relative to this folder unless absolute."
+  description = "The zip `cargo lambda build --release --arm64 -p weir-lambda --output-format zip` writes: target/lambda/weir-lambda/bootstrap.zip, or under $CARGO_TARGET_DIR/lambda/weir-lambda/ when CARGO_TARGET_DIR is set. Relative to this folder unless absolute."
   type        = string
   default     = "../target/lambda/weir-lambda/bootstrap.zip"
 

@@ -22,6 +22,7 @@ pub mod lake;
 pub mod pipeline;
 pub mod sources;
 pub mod storage;
+#[cfg(feature = "tools")]
 pub mod tools;
 
 /// The name the host gives itself as a stage: on records it drops or rejects

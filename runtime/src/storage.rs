@@ -15,9 +15,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
+#[cfg(feature = "sql")]
 mod reader;
 mod s3;
 
+#[cfg(feature = "sql")]
 pub use reader::S3Reader;
 pub use s3::{S3Options, S3Store};
 

@@ -297,3 +297,33 @@ pub fn path_with_weir() -> String {
         std::env::var("PATH").unwrap_or_default()
     )
 }
+
+/// The Lambda bootstrap as it ships: the `weir-lambda` package, built once
+/// per test run (release, in this build's target folder) with the host
+/// library's default features off, exactly as `cargo lambda build` builds
+/// it. Another package's binary is not built for this one's tests, so the
+/// suite builds it; a failed build fails the test with cargo's output.
+pub fn lambda_binary() -> &'static Path {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("the target folder holds tmp/");
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = Command::new(cargo)
+            .args(["build", "--release", "--locked", "-p", "weir-lambda"])
+            .current_dir(&workspace)
+            .env("CARGO_TARGET_DIR", target)
+            .output()
+            .expect("run cargo to build weir-lambda");
+        assert!(
+            output.status.success(),
+            "cargo build -p weir-lambda failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let binary = target.join("release/weir-lambda");
+        assert!(binary.is_file(), "{} was not built", binary.display());
+        binary
+    })
+}

@@ -75,7 +75,7 @@ impl Function {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        let mut command = Command::new(env!("CARGO_BIN_EXE_weir-lambda"));
+        let mut command = Command::new(crate::common::lambda_binary());
         s3_env(&mut command, dir, moto());
         command
             .env(
@@ -551,7 +551,7 @@ fn compiled_plugins_are_cached_and_can_ship_precompiled() {
     )
     .unwrap();
     let check = |extra: &[(&str, &Path)]| -> serde_json::Value {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_weir-lambda"));
+        let mut command = Command::new(crate::common::lambda_binary());
         command
             .arg("--check")
             .env("AWS_REGION", "us-east-1")

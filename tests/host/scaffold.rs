@@ -45,9 +45,35 @@ fn a_new_plugin_of_each_kind_builds_and_passes_its_tests() {
         let name = format!("team-{kind}");
         let mut new = weir_command(dir.path());
         new.args(["plugin", "new", &name, "--kind", kind]);
+        // The SDK as a dependency on this checkout (the default here), and
+        // once copied in, for offline builds.
+        let vendored = kind == "partition";
+        if vendored {
+            new.args(["--sdk", "vendor"]);
+        }
         succeed(new, &format!("weir plugin new {name}"));
         let root = dir.path().join(&name);
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let sdk =
+            std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/sdk")).unwrap();
+        if vendored {
+            assert!(
+                manifest.contains(r#"weir-plugin = { path = "vendor/weir-plugin" }"#),
+                "{manifest}"
+            );
+            assert!(root.join("vendor/weir-plugin/src/lib.rs").is_file());
+        } else {
+            assert!(
+                manifest.contains(&format!("path = {:?}", sdk.display().to_string())),
+                "{manifest}"
+            );
+            assert!(!root.join("vendor").exists(), "a dependency, not a copy");
+        }
         let logic = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+        assert!(
+            !logic.contains("const VERSION"),
+            "the version comes from Cargo: {logic}"
+        );
         assert!(logic.contains("impl Plugin for Team"), "{logic}");
 
         // The crate's README is its user's first page: its `sh` block runs

@@ -20,10 +20,17 @@ pub use wit_bindgen;
 use crate::results::results;
 use crate::{Batch, Config, Outcome, Plugin, wit};
 
-pub fn describe<P: Plugin>() -> wit::Description {
+/// The plugin's name and version: [`Plugin::VERSION`], or when it is left
+/// empty the version of the crate that expanded `export_plugin!`.
+pub fn describe<P: Plugin>(cargo_version: &str) -> wit::Description {
+    let version = if P::VERSION.is_empty() {
+        cargo_version
+    } else {
+        P::VERSION
+    };
     wit::Description {
         name: P::NAME.to_string(),
-        version: P::VERSION.to_string(),
+        version: version.to_string(),
     }
 }
 

@@ -10,7 +10,7 @@
 //!
 //! impl Plugin for DropBots {
 //!     const NAME: &'static str = "drop-bots";
-//!     const VERSION: &'static str = "0.1.0";
+//!     // VERSION: the crate's own, from Cargo.toml, unless set here.
 //!
 //!     fn init(_config: Config) -> Result<Self, String> {
 //!         Ok(DropBots)
@@ -38,12 +38,15 @@ extern crate self as weir_plugin;
 
 mod config;
 mod event;
+#[doc(hidden)]
 pub mod layout;
 pub mod log;
 mod outcome;
+#[doc(hidden)]
 pub mod results;
 pub mod testing;
 pub mod time;
+#[doc(hidden)]
 pub mod wit;
 
 #[doc(hidden)]
@@ -58,8 +61,9 @@ pub use outcome::{Change, NewValue, Outcome};
 pub trait Plugin: Sized + 'static {
     /// The plugin's name, kebab-case. Written next to every event it rejects.
     const NAME: &'static str;
-    /// The plugin's version, semver. Usually `env!("CARGO_PKG_VERSION")`.
-    const VERSION: &'static str;
+    /// The plugin's version, semver. Left out, it is the plugin crate's own
+    /// version from its `Cargo.toml` (read where `export_plugin!` expands).
+    const VERSION: &'static str = "";
 
     /// Build the plugin from its table in the pipeline file. An `Err` refuses
     /// the configuration; the host fails the pipeline's load with the message.
@@ -97,7 +101,7 @@ macro_rules! export_plugin {
 
             impl Guest for Export {
                 fn describe() -> $crate::wit::Description {
-                    $crate::__private::describe::<$plugin>()
+                    $crate::__private::describe::<$plugin>(::core::env!("CARGO_PKG_VERSION"))
                 }
 
                 fn init(config: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {

@@ -87,11 +87,11 @@ fn consume_command(
     let errors = data
         .sibling(&config.dead_letter, &config.s3)
         .with_context(|| format!("cannot open the dead letters at {}", config.dead_letter))?;
-    let store = weir::sources::kinesis::consume::CheckpointStore::open(&location_arg(
+    let store = weir::sources::kinesis::checkpoint::CheckpointStore::open(&location_arg(
         "--checkpoint",
         checkpoint,
     )?)?;
-    let kinesis = weir::sources::kinesis::Kinesis::connect(endpoint)
+    let kinesis = weir::sources::kinesis::client::Kinesis::connect(endpoint)
         .context("cannot start the Kinesis client")?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     {

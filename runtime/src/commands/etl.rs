@@ -49,11 +49,7 @@ pub fn execute(args: Args) -> Result<()> {
         (Some(day), _, _) => (day.clone(), day),
         (None, Some(from), Some(to)) => (from, to),
         _ => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_micros() as i64;
-            let day =
-                weir_plugin::time::Timestamp::from_unix_micros(now - 86_400_000_000).date_string();
+            let day = weir::sources::etl::yesterday();
             (day.clone(), day)
         }
     };

@@ -21,6 +21,12 @@ pub enum PluginCommand {
         /// The folder to create it in.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
+        /// Where its SDK comes from: `path:DIR` (a Weir checkout's
+        /// plugins/sdk), `git:URL[#REV]`, `version:X.Y` (crates.io), or
+        /// `vendor` (a copy inside the crate, for offline builds). Default:
+        /// the checkout this weir was built from, else its release tag.
+        #[arg(long)]
+        sdk: Option<weir::tools::scaffold::SdkSource>,
     },
     /// Build the plugin crate in a folder to a `wasm32-wasip2` component and
     /// print its path, name, contract and sha256.
@@ -73,8 +79,14 @@ pub enum PluginCommand {
 
 pub fn execute(command: PluginCommand) -> Result<()> {
     match command {
-        PluginCommand::New { name, kind, dir } => {
-            let root = weir::tools::scaffold::create(&dir, &name, kind)?;
+        PluginCommand::New {
+            name,
+            kind,
+            dir,
+            sdk,
+        } => {
+            let sdk = sdk.unwrap_or_else(weir::tools::scaffold::SdkSource::of_this_build);
+            let root = weir::tools::scaffold::create(&dir, &name, kind, &sdk)?;
             println!("created {}", root.display());
             println!("  cd {} && cargo test && weir plugin build", root.display());
             Ok(())

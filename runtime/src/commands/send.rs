@@ -74,7 +74,7 @@ fn send_command(
             std::fs::File::open(input).with_context(|| format!("cannot read {input}"))?,
         ))
     };
-    let kinesis = weir::sources::kinesis::Kinesis::connect(endpoint)
+    let kinesis = weir::sources::kinesis::client::Kinesis::connect(endpoint)
         .context("cannot start the Kinesis client")?;
     let bar = ProgressBar::new_spinner();
     let report =

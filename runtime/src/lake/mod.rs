@@ -27,7 +27,9 @@ pub mod format;
 pub mod ledger;
 pub mod naming;
 pub mod publish;
+#[cfg(feature = "sql")]
 pub mod query;
+#[cfg(feature = "sql")]
 pub mod report;
 pub mod routing;
 

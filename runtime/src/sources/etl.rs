@@ -49,6 +49,15 @@ pub struct EtlReport {
     pub days: Vec<String>,
 }
 
+/// The day an ETL run takes when none is named: yesterday, UTC, the last
+/// whole day (`weir etl` and the scheduled Lambda both).
+pub fn yesterday() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_micros() as i64);
+    weir_plugin::time::Timestamp::from_unix_micros(now - 86_400_000_000).date_string()
+}
+
 /// The days from `from` to `to`, both included, as `YYYY-MM-DD`.
 pub fn days(from: &str, to: &str) -> Result<Vec<String>, EtlError> {
     let parse = |text: &str| {

@@ -1,9 +1,11 @@
 //! `weir plugin new`: a ready plugin crate, a working example of its kind.
 //!
 //! The crate is its own workspace, so it can live anywhere, inside another
-//! workspace or not. It carries what it builds against: the contract
-//! (`wit/plugin.wit`) and the SDK (`vendor/weir-plugin`), copied from this
-//! `weir` binary, so it needs nothing but a Rust toolchain and crates.io.
+//! workspace or not. It depends on the SDK ([`SdkSource`]): by path (a Weir
+//! checkout's `plugins/sdk`), from git at a tag, or by version, so
+//! `cargo update -p weir-plugin` takes a newer one; or, for a crate that
+//! must build offline, with the SDK and the contract copied in
+//! (`vendor/weir-plugin`, `wit/`).
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,12 @@ pub enum ScaffoldError {
     BadName(String),
     #[error("{0} already exists: choose another name or folder")]
     Exists(String),
+    #[error("the SDK folder {dir}: {source}")]
+    Sdk {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -35,6 +43,100 @@ pub enum Kind {
     /// Sets the Hive partition of events.
     Partition,
 }
+
+/// Where a new plugin's SDK comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SdkSource {
+    /// A folder holding the SDK crate (a Weir checkout's `plugins/sdk`).
+    Path(PathBuf),
+    /// A git repository holding Weir, at a tag, branch or commit (`rev`).
+    Git {
+        /// The repository.
+        url: String,
+        /// What to check out; none: its default branch.
+        rev: Option<String>,
+    },
+    /// A version from crates.io (`0.1`).
+    Version(String),
+    /// A copy of the SDK and the contract inside the crate: builds with no
+    /// network and no checkout, and takes no update by itself.
+    Vendored,
+}
+
+impl std::str::FromStr for SdkSource {
+    type Err = String;
+
+    /// `path:DIR`, `git:URL` or `git:URL#REV`, `version:X.Y`, or `vendor`.
+    fn from_str(text: &str) -> Result<SdkSource, String> {
+        if text == "vendor" {
+            return Ok(SdkSource::Vendored);
+        }
+        match text.split_once(':') {
+            Some(("path", dir)) if !dir.is_empty() => Ok(SdkSource::Path(PathBuf::from(dir))),
+            Some(("git", spec)) if !spec.is_empty() => Ok(match spec.rsplit_once('#') {
+                Some((url, rev)) => SdkSource::Git {
+                    url: url.to_string(),
+                    rev: Some(rev.to_string()),
+                },
+                None => SdkSource::Git {
+                    url: spec.to_string(),
+                    rev: None,
+                },
+            }),
+            Some(("version", version)) if !version.is_empty() => {
+                Ok(SdkSource::Version(version.to_string()))
+            }
+            _ => Err(format!(
+                "{text:?} is not an SDK source: use path:DIR, git:URL[#REV], version:X.Y or vendor"
+            )),
+        }
+    }
+}
+
+impl SdkSource {
+    /// The SDK this `weir` was built with: its folder when the checkout it
+    /// was built from is still there, else this version's tag in Weir's
+    /// repository.
+    pub fn of_this_build() -> SdkSource {
+        let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk");
+        match std::fs::canonicalize(&checkout) {
+            Ok(dir) if dir.join("Cargo.toml").is_file() => SdkSource::Path(dir),
+            _ => SdkSource::Git {
+                url: REPOSITORY.to_string(),
+                rev: Some(format!("v{}", env!("CARGO_PKG_VERSION"))),
+            },
+        }
+    }
+
+    /// The dependency's value in the plugin's `Cargo.toml`. A relative
+    /// path is made absolute, so the crate builds wherever it is moved.
+    fn dependency(&self) -> Result<String, ScaffoldError> {
+        let quoted = |text: &str| toml::Value::String(text.to_string()).to_string();
+        Ok(match self {
+            SdkSource::Path(dir) => {
+                let absolute = std::fs::canonicalize(dir).map_err(|source| ScaffoldError::Sdk {
+                    dir: dir.display().to_string(),
+                    source,
+                })?;
+                format!("{{ path = {} }}", quoted(&absolute.to_string_lossy()))
+            }
+            SdkSource::Git { url, rev: None } => format!("{{ git = {} }}", quoted(url)),
+            SdkSource::Git {
+                url,
+                rev: Some(rev),
+            } => format!("{{ git = {}, rev = {} }}", quoted(url), quoted(rev)),
+            SdkSource::Version(version) => quoted(version),
+            SdkSource::Vendored => r#"{ path = "vendor/weir-plugin" }"#.to_string(),
+        })
+    }
+}
+
+mod templates;
+
+use templates::*;
+
+/// Weir's repository, where the SDK is fetched from by git.
+const REPOSITORY: &str = "https://github.com/weir-dev/weir";
 
 /// The SDK's files, as this binary was built with them.
 const SDK_FILES: &[(&str, &str)] = &[
@@ -87,7 +189,12 @@ const SDK_FILES: &[(&str, &str)] = &[
 const CONTRACT: &str = include_str!("../../../wit/plugin.wit");
 
 /// Create the crate `name` in `parent`; returns its folder.
-pub fn create(parent: &Path, name: &str, kind: Kind) -> Result<PathBuf, ScaffoldError> {
+pub fn create(
+    parent: &Path,
+    name: &str,
+    kind: Kind,
+    sdk: &SdkSource,
+) -> Result<PathBuf, ScaffoldError> {
     let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
             .chars()
@@ -116,8 +223,16 @@ pub fn create(parent: &Path, name: &str, kind: Kind) -> Result<PathBuf, Scaffold
     let config_toml = serde_json::from_str::<toml::Value>(config)
         .map(|value| value.to_string())
         .expect("each kind's example config is a JSON object");
+    let dependency = sdk.dependency()?;
+    let update = match sdk {
+        SdkSource::Vendored => VENDORED_NOTE,
+        SdkSource::Path(_) => PATH_NOTE,
+        SdkSource::Git { .. } | SdkSource::Version(_) => UPDATE_NOTE,
+    };
     let fill = |text: &str| {
-        text.replace("{{name}}", name)
+        text.replace("{{sdk_note}}", update)
+            .replace("{{sdk}}", &dependency)
+            .replace("{{name}}", name)
             .replace("{{crate}}", &crate_name)
             .replace("{{Type}}", &type_name)
             .replace("{{contract}}", crate::CONTRACT_VERSION)
@@ -131,11 +246,13 @@ pub fn create(parent: &Path, name: &str, kind: Kind) -> Result<PathBuf, Scaffold
         ("README.md".into(), fill(README)),
         ("src/lib.rs".into(), fill(logic)),
         ("fixtures/example.jsonl".into(), fixture.into()),
-        ("wit/plugin.wit".into(), CONTRACT.into()),
-        ("vendor/weir-plugin/Cargo.toml".into(), fill(SDK_CARGO_TOML)),
     ];
-    for (path, text) in SDK_FILES {
-        files.push((format!("vendor/weir-plugin/{path}"), (*text).to_string()));
+    if *sdk == SdkSource::Vendored {
+        files.push(("wit/plugin.wit".into(), CONTRACT.into()));
+        files.push(("vendor/weir-plugin/Cargo.toml".into(), fill(SDK_CARGO_TOML)));
+        for (path, text) in SDK_FILES {
+            files.push((format!("vendor/weir-plugin/{path}"), (*text).to_string()));
+        }
     }
     for (path, text) in files {
         let path = root.join(path);
@@ -161,294 +278,52 @@ fn template(kind: Kind) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-const CARGO_TOML: &str = r#"[package]
-name = "{{name}}"
-version = "0.1.0"
-edition = "2024"
-
-[lib]
-# cdylib: the WebAssembly component; rlib: the native unit tests.
-crate-type = ["cdylib", "rlib"]
-
-[dependencies]
-weir-plugin = { path = "vendor/weir-plugin" }
-serde = { version = "1", features = ["derive"] }
-
-[profile.release]
-lto = true
-strip = "debuginfo"
-
-# Its own workspace: the crate builds wherever it is.
-[workspace]
-"#;
-
-const SDK_CARGO_TOML: &str = r#"[package]
-name = "weir-plugin"
-description = "Guest SDK for Weir plugins, contract weir:plugin@{{contract}} (copied by `weir plugin new`)"
-version = "0.1.0"
-edition = "2024"
-
-[dependencies]
-serde = { version = "1", features = ["derive"] }
-serde_json = { version = "1", features = ["preserve_order"] }
-serde_path_to_error = "0.1"
-
-[target.'cfg(target_arch = "wasm32")'.dependencies]
-wit-bindgen = { version = "0.46", default-features = false, features = ["macros", "realloc"] }
-"#;
-
-const RUST_TOOLCHAIN: &str = r#"[toolchain]
-channel = "1.95.0"
-targets = ["wasm32-wasip2"]
-"#;
-
-const README: &str = r#"# {{name}}
-
-A Weir plugin (contract `weir:plugin@{{contract}}`), made by `weir plugin new`.
-
-```sh
-cargo test                                   # the unit tests, natively
-weir plugin build --out {{crate}}.wasm       # the component, and its sha256
-weir test --plugin {{crate}}.wasm \
-  --config '{{config}}' fixtures/*.jsonl      # the component against the fixtures
-```
-
-`weir plugin build` runs `cargo build --release --target wasm32-wasip2` (and
-adds that target through rustup if the toolchain lacks it); `--out` copies
-the component out of cargo's target folder. In a pipeline file:
-
-```toml
-[[plugin]]
-path = "path/to/{{crate}}.wasm"
-sha256 = "<printed by weir plugin build>"
-config = {{config_toml}}
-```
-
-`wit/` is the contract and `vendor/weir-plugin` the SDK this crate builds
-against, copied from the `weir` that made it.
-"#;
-
-const FILTER_CONFIG: &str = r#"{"drop_user_prefixes": ["bot-"]}"#;
-const FILTER: &str = r##"//! Weir plugin `{{name}}`: drops events whose `user_id` starts with one of
-//! the configured prefixes.
-
-use serde::Deserialize;
-use weir_plugin::{Config, Event, Outcome, Plugin};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    drop_user_prefixes: Vec<String>,
-}
-
-pub struct {{Type}} {
-    prefixes: Vec<String>,
-}
-
-impl Plugin for {{Type}} {
-    const NAME: &'static str = "{{name}}";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-
-    fn init(config: Config) -> Result<Self, String> {
-        let settings: Settings = config.parse()?;
-        Ok({{Type}} { prefixes: settings.drop_user_prefixes })
-    }
-
-    fn process(&self, event: &Event<'_>) -> Outcome {
-        match event.str("user_id") {
-            Some(id) if self.prefixes.iter().any(|p| id.starts_with(p.as_str())) => {
-                Outcome::drop()
-            }
-            _ => Outcome::keep(),
-        }
-    }
-}
-
-weir_plugin::export_plugin!({{Type}});
-
 #[cfg(test)]
-mod tests {
+mod sdk_tests {
     use super::*;
 
     #[test]
-    fn drops_the_prefixes_only() {
-        let config = r#"{{config}}"#;
-        let events = [r#"{"user_id":"bot-1"}"#, r#"{"user_id":"u1"}"#, "{}"];
-        let outcomes = weir_plugin::testing::run::<{{Type}}>(config, &events).unwrap();
-        let dropped: Vec<bool> = outcomes.iter().map(|o| o.is_drop()).collect();
-        assert_eq!(dropped, [true, false, false]);
-    }
-}
-"##;
-const FILTER_FIXTURE: &str = r#"{"input": {"user_id": "bot-1", "action": "VIEW"}, "expect": "dropped"}
-{"input": {"user_id": "u1", "action": "VIEW"}, "expect": {"kept": {"user_id": "u1", "action": "VIEW"}}}
-"#;
-
-const VALIDATE_CONFIG: &str = r#"{"max_price": 10000.0}"#;
-const VALIDATE: &str = r##"//! Weir plugin `{{name}}`: rejects events whose `price` is missing, not a
-//! number, or above the configured maximum.
-
-use serde::Deserialize;
-use weir_plugin::{Config, Event, Outcome, Plugin};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    max_price: f64,
-}
-
-pub struct {{Type}} {
-    max_price: f64,
-}
-
-impl Plugin for {{Type}} {
-    const NAME: &'static str = "{{name}}";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-
-    fn init(config: Config) -> Result<Self, String> {
-        let settings: Settings = config.parse()?;
-        Ok({{Type}} { max_price: settings.max_price })
-    }
-
-    fn process(&self, event: &Event<'_>) -> Outcome {
-        match event.f64("price") {
-            None => Outcome::reject("bad-price", "`price` is missing or not a number"),
-            Some(price) if price > self.max_price => Outcome::reject(
-                "price-too-high",
-                format!("`price` {price} is above {}", self.max_price),
-            ),
-            Some(_) => Outcome::keep(),
-        }
-    }
-}
-
-weir_plugin::export_plugin!({{Type}});
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rejects_missing_and_too_high_prices() {
-        let config = r#"{{config}}"#;
-        let events = [r#"{"price":5}"#, r#"{"price":50000}"#, "{}"];
-        let outcomes = weir_plugin::testing::run::<{{Type}}>(config, &events).unwrap();
-        let codes: Vec<Option<&str>> = outcomes.iter().map(|o| o.reject_code()).collect();
-        assert_eq!(codes, [None, Some("price-too-high"), Some("bad-price")]);
-    }
-}
-"##;
-const VALIDATE_FIXTURE: &str = r#"{"input": {"price": 5}, "expect": "kept"}
-{"input": {"price": 50000}, "expect": {"rejected": "price-too-high"}}
-{"input": {"price": "5"}, "expect": {"rejected": "bad-price"}}
-"#;
-
-const ENRICH_CONFIG: &str = r#"{"tax_rate": 0.2}"#;
-const ENRICH: &str = r##"//! Weir plugin `{{name}}`: adds `price_with_tax`, the `price` plus the
-//! configured tax rate, to events that have a price.
-
-use serde::Deserialize;
-use weir_plugin::{Config, Event, Outcome, Plugin};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    tax_rate: f64,
-}
-
-pub struct {{Type}} {
-    tax_rate: f64,
-}
-
-impl Plugin for {{Type}} {
-    const NAME: &'static str = "{{name}}";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-
-    fn init(config: Config) -> Result<Self, String> {
-        let settings: Settings = config.parse()?;
-        if !(0.0..=1.0).contains(&settings.tax_rate) {
-            return Err("`tax_rate` must be between 0 and 1".into());
-        }
-        Ok({{Type}} { tax_rate: settings.tax_rate })
-    }
-
-    fn process(&self, event: &Event<'_>) -> Outcome {
-        match event.f64("price") {
-            Some(price) => {
-                let with_tax = (price * (1.0 + self.tax_rate) * 100.0).round() / 100.0;
-                Outcome::keep().set("price_with_tax", with_tax)
-            }
-            None => Outcome::keep(),
-        }
-    }
-}
-
-weir_plugin::export_plugin!({{Type}});
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use weir_plugin::NewValue;
-
-    #[test]
-    fn adds_the_price_with_tax() {
-        let config = r#"{{config}}"#;
-        let events = [r#"{"price":10}"#, "{}"];
-        let outcomes = weir_plugin::testing::run::<{{Type}}>(config, &events).unwrap();
-        assert_eq!(outcomes[0].set_value("price_with_tax"), Some(&NewValue::Float(12.0)));
-        assert_eq!(outcomes[1].set_value("price_with_tax"), None);
-    }
-}
-"##;
-const ENRICH_FIXTURE: &str = r#"{"input": {"user_id": "u1", "price": 10}, "expect": {"kept": {"user_id": "u1", "price": 10, "price_with_tax": 12.0}}}
-{"input": {"user_id": "u1"}, "expect": {"kept": {"user_id": "u1"}}}
-"#;
-
-const PARTITION_CONFIG: &str = "{}";
-const PARTITION: &str = r##"//! Weir plugin `{{name}}`: partitions events by the date of their
-//! `timestamp` (`year=`, `month=`, `day=`), and rejects those without one.
-
-use weir_plugin::{Config, Event, Outcome, Plugin};
-
-pub struct {{Type}};
-
-impl Plugin for {{Type}} {
-    const NAME: &'static str = "{{name}}";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-
-    fn init(_config: Config) -> Result<Self, String> {
-        Ok({{Type}})
-    }
-
-    fn process(&self, event: &Event<'_>) -> Outcome {
-        match event.timestamp("timestamp") {
-            Ok(time) => Outcome::keep()
-                .partition("year", time.year_string())
-                .partition("month", format!("{:02}", time.month))
-                .partition("day", format!("{:02}", time.day)),
-            Err(reason) => Outcome::reject("bad-timestamp", reason),
-        }
-    }
-}
-
-weir_plugin::export_plugin!({{Type}});
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partitions_by_the_events_date() {
-        let events = [r#"{"timestamp":"2026-02-19T23:30:00Z"}"#, "{}"];
-        let outcomes = weir_plugin::testing::run::<{{Type}}>("{}", &events).unwrap();
+    fn sdk_sources_are_read_and_written_as_dependencies() {
+        let git: SdkSource = "git:https://example.com/weir.git#v0.2.0".parse().unwrap();
         assert_eq!(
-            outcomes[0].partitions(),
-            [("year", "2026"), ("month", "02"), ("day", "19")]
+            git.dependency().unwrap(),
+            r#"{ git = "https://example.com/weir.git", rev = "v0.2.0" }"#
         );
-        assert_eq!(outcomes[1].reject_code(), Some("bad-timestamp"));
+        let ssh: SdkSource = "git:git@example.com:team/weir.git".parse().unwrap();
+        assert_eq!(
+            ssh.dependency().unwrap(),
+            r#"{ git = "git@example.com:team/weir.git" }"#
+        );
+        let version: SdkSource = "version:0.1".parse().unwrap();
+        assert_eq!(version.dependency().unwrap(), r#""0.1""#);
+        assert_eq!("vendor".parse::<SdkSource>(), Ok(SdkSource::Vendored));
+        for bad in ["", "path:", "svn:x", "0.1"] {
+            let error = bad.parse::<SdkSource>().unwrap_err();
+            assert!(error.contains("path:DIR, git:URL[#REV]"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_path_is_made_absolute_and_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = SdkSource::Path(dir.path().to_path_buf());
+        let absolute = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(
+            path.dependency().unwrap(),
+            format!("{{ path = {:?} }}", absolute.display().to_string())
+        );
+        let missing = SdkSource::Path(dir.path().join("nope"));
+        assert!(matches!(
+            missing.dependency(),
+            Err(ScaffoldError::Sdk { .. })
+        ));
+    }
+
+    #[test]
+    fn this_build_points_at_its_own_sdk() {
+        match SdkSource::of_this_build() {
+            SdkSource::Path(dir) => assert!(dir.join("src/lib.rs").is_file(), "{dir:?}"),
+            other => panic!("built from a checkout, yet {other:?}"),
+        }
     }
 }
-"##;
-const PARTITION_FIXTURE: &str = r#"{"input": {"timestamp": "2026-02-19T23:30:00Z"}, "expect": {"kept": true, "partition": {"year": "2026", "month": "02", "day": "19"}}}
-{"input": {"user_id": "u1"}, "expect": {"rejected": "bad-timestamp"}}
-"#;

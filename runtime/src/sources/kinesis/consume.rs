@@ -20,143 +20,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::types::ShardIteratorType;
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{Kinesis, describe, is_permanent};
+use super::client::{Kinesis, describe, is_permanent};
 use crate::pipeline::Pipeline;
 use crate::pipeline::summary::Summary;
+use crate::sources::kinesis::checkpoint::{CheckpointError, CheckpointStore, ShardCheckpoint};
 use crate::sources::kinesis::shard::{LakeTarget, ShardRecord, find_poison, process};
-use crate::storage::{Location, S3Options, Storage};
 
 /// Why a consumer stopped.
 #[derive(Debug, Error)]
 pub enum ConsumeError {
     #[error("stream {stream}: {message}")]
     Kinesis { stream: String, message: String },
-    #[error("checkpoints at {location}: {message}")]
-    Checkpoint { location: String, message: String },
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
     #[error(
         "stream {stream}: {message} (on_plugin_error = \"fail\"; the batch is kept pending and is formed again on the next start)"
     )]
     PluginFailed { stream: String, message: String },
-}
-
-/// Where each shard has got to.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Checkpoints {
-    /// The stream.
-    pub stream: String,
-    /// Per shard.
-    pub shards: BTreeMap<String, ShardCheckpoint>,
-    /// Set when a consumer with no checkpoints started with `--latest`: the
-    /// time (milliseconds since the epoch) it started. A shard without a
-    /// checkpoint is read from its first record at or after it, so the
-    /// shards open then start at new records, and the children of a later
-    /// split or merge start at their beginning (all their records are later).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_from_millis: Option<i64>,
-}
-
-/// Where one shard has got to.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShardCheckpoint {
-    /// The last record whose output is durable.
-    pub after: Option<String>,
-    /// A batch being written: its first and last sequence numbers.
-    pub pending: Option<(String, String)>,
-    /// Every record of the (closed) shard is durable.
-    pub finished: bool,
-}
-
-/// Checkpoints kept as one JSON object in a folder or on S3.
-pub struct CheckpointStore {
-    storage: Storage,
-    key: String,
-    shown: String,
-}
-
-impl CheckpointStore {
-    /// The store at `location` (a file path or `s3://bucket/key`).
-    pub fn open(location: &Location) -> Result<CheckpointStore, ConsumeError> {
-        let shown = location.to_string();
-        let fail = |message: String| ConsumeError::Checkpoint {
-            location: shown.clone(),
-            message,
-        };
-        let (parent, key) = match location {
-            Location::Local(path) => {
-                let name = path
-                    .file_name()
-                    .ok_or_else(|| fail("names no file".into()))?
-                    .to_string_lossy()
-                    .into_owned();
-                let parent = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-                (Location::Local(parent), name)
-            }
-            Location::S3 { bucket, prefix } => {
-                let (dir, name) = prefix.rsplit_once('/').unwrap_or(("", prefix));
-                if name.is_empty() {
-                    return Err(fail("names no object".into()));
-                }
-                (
-                    Location::S3 {
-                        bucket: bucket.clone(),
-                        prefix: dir.to_string(),
-                    },
-                    name.to_string(),
-                )
-            }
-        };
-        let storage =
-            Storage::open(&parent, &S3Options::default()).map_err(|err| fail(err.to_string()))?;
-        Ok(CheckpointStore {
-            storage,
-            key,
-            shown,
-        })
-    }
-
-    /// The checkpoints, or none yet for `stream`.
-    pub fn load(&self, stream: &str) -> Result<Checkpoints, ConsumeError> {
-        let fail = |message: String| ConsumeError::Checkpoint {
-            location: self.shown.clone(),
-            message,
-        };
-        let bytes = match self.storage.read(&self.key) {
-            Ok(bytes) => bytes,
-            Err(err)
-                if err.kind() == std::io::ErrorKind::NotFound
-                    || err.to_string().contains("NoSuchKey") =>
-            {
-                return Ok(Checkpoints {
-                    stream: stream.to_string(),
-                    ..Checkpoints::default()
-                });
-            }
-            Err(err) => return Err(fail(err.to_string())),
-        };
-        let checkpoints: Checkpoints = serde_json::from_slice(&bytes)
-            .map_err(|err| fail(format!("not checkpoints: {err}")))?;
-        if checkpoints.stream != stream {
-            return Err(fail(format!(
-                "they are stream {:?}'s, not {stream:?}'s",
-                checkpoints.stream
-            )));
-        }
-        Ok(checkpoints)
-    }
-
-    /// Write the checkpoints and wait until they are durable.
-    pub fn save(&self, checkpoints: &Checkpoints) -> Result<(), ConsumeError> {
-        let bytes = serde_json::to_vec_pretty(checkpoints).expect("checkpoints serialise");
-        self.storage
-            .write_now(&self.key, &bytes, "application/json")
-            .map_err(|err| ConsumeError::Checkpoint {
-                location: self.shown.clone(),
-                message: err.to_string(),
-            })
-    }
 }
 
 /// How to consume.

@@ -11,7 +11,7 @@ use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 
-use super::{Kinesis, describe, is_permanent};
+use super::client::{Kinesis, describe, is_permanent};
 
 /// Why a send stopped before the end of its input.
 #[derive(Debug, thiserror::Error)]

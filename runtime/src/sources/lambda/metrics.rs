@@ -6,6 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
+use crate::pipeline::{PluginStats, Step};
+
 /// The namespace Weir's metrics are published under.
 pub const NAMESPACE: &str = "Weir";
 
@@ -122,6 +124,26 @@ impl PluginMetrics {
                 ("PluginVersion", &self.version),
             ],
         )
+    }
+}
+
+/// Where every handler's metrics go: one EMF line for the invocation and
+/// one per plugin, with the plugin's counts since `before` (its counters
+/// at the start of the invocation), on standard output.
+pub fn publish(batch: &BatchMetrics, steps: &[Step], before: &[PluginStats]) {
+    println!("{}", batch.emf());
+    for (step, before) in steps.iter().zip(before) {
+        let plugin = PluginMetrics {
+            plugin: step.name().to_string(),
+            version: step.version().to_string(),
+            events_in: step.stats.events_in - before.events_in,
+            kept: step.stats.kept - before.kept,
+            dropped: step.stats.dropped - before.dropped,
+            rejected: step.stats.rejected - before.rejected,
+            failures: step.stats.failures - before.failures,
+            time_ms: (step.stats.time - before.time).as_secs_f64() * 1000.0,
+        };
+        println!("{}", plugin.emf(&batch.pipeline, &batch.version));
     }
 }
 

@@ -1,7 +1,7 @@
 //! The AWS Lambda bootstrap: Weir's host on a Kinesis event source mapping,
 //! as a Firehose transform, or as the scheduled raw-to-processed ETL, by the
-//! event it is given. Everything it does is in `weir::sources::lambda`; this wires it
-//! to the runtime API.
+//! event it is given. Everything it does is in the `weir` library's
+//! `sources::lambda`; this wires it to the runtime API.
 //!
 //! `weir-lambda --check` loads the pipeline named by `WEIR_PIPELINE` as a
 //! cold start would, prints how long that took and how each plugin's code
@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use weir::sources::lambda::invocation::Invocation;
 use weir::sources::lambda::{Host, Settings};
 
 /// When writes must be done: a margin (a fifth of the time left, at most
@@ -113,11 +114,16 @@ fn main() -> ExitCode {
                     eprintln!("weir-lambda: an earlier batch panicked; exiting for a fresh start");
                     std::process::exit(1);
                 };
-                host.handle_any(event.payload, write_deadline(event.context.deadline))
+                let invocation = Invocation::parse(event.payload)?;
+                let deadline = write_deadline(event.context.deadline);
+                host.handle(&invocation, deadline)
             })
             .await
             .map_err(lambda_runtime::Error::from)?;
-            answer.map_err(lambda_runtime::Error::from)
+            answer.map_err(|err| {
+                tracing::error!(error = %err, "no answer to the invocation");
+                lambda_runtime::Error::from(err.to_string())
+            })
         }
     });
     match runtime.block_on(lambda_runtime::run(handler)) {

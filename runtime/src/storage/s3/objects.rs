@@ -1,0 +1,165 @@
+//! Reading, listing and deleting the objects of an [`S3Store`], and writing
+//! one at once: what ETL, compaction, the ledger and the Lambda host's
+//! pipeline file need beside the lake writer's uploads.
+
+use std::io;
+
+use bytes::Bytes;
+
+use super::upload::put;
+use super::{S3Store, describe};
+use crate::storage::join_key;
+
+impl S3Store {
+    /// Every object under `dir` (relative to the prefix), with its key
+    /// relative to the prefix and its size, in key order.
+    pub fn list(&self, dir: &str) -> io::Result<Vec<(String, u64)>> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let root = self.prefix.clone();
+        let prefix = match join_key(&self.prefix, dir) {
+            key if key.is_empty() => key,
+            key => key + "/",
+        };
+        self.block(async move {
+            let mut pages = client
+                .list_objects_v2()
+                .bucket(&bucket)
+                .prefix(&prefix)
+                .into_paginator()
+                .send();
+            let mut objects = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|err| {
+                    io::Error::other(format!(
+                        "cannot list s3://{bucket}/{prefix}: {}",
+                        describe(err)
+                    ))
+                })?;
+                for object in page.contents() {
+                    let key = object.key().unwrap_or_default();
+                    let relative = key
+                        .strip_prefix(root.as_str())
+                        .unwrap_or(key)
+                        .trim_start_matches('/');
+                    objects.push((
+                        relative.to_string(),
+                        object.size().unwrap_or(0).max(0) as u64,
+                    ));
+                }
+            }
+            Ok(objects)
+        })?
+    }
+
+    /// The bytes of object `key` (relative to the prefix).
+    pub fn read(&self, key: &str) -> io::Result<Vec<u8>> {
+        self.read_versioned(key).map(|(bytes, _)| bytes)
+    }
+
+    /// The bytes of object `key` (relative to the prefix) and its ETag, from
+    /// one request, so the two always belong together.
+    pub fn read_versioned(&self, key: &str) -> io::Result<(Vec<u8>, String)> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let key = join_key(&self.prefix, key);
+        self.block(async move {
+            let fail =
+                |err: String| io::Error::other(format!("cannot read s3://{bucket}/{key}: {err}"));
+            let object = client
+                .get_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|err| {
+                    // A missing key reads as not found, as a missing file
+                    // does, so callers match on the kind, not the text.
+                    let missing = err
+                        .as_service_error()
+                        .is_some_and(|service| service.is_no_such_key());
+                    if missing {
+                        io::Error::new(
+                            io::ErrorKind::NotFound,
+                            format!("cannot read s3://{bucket}/{key}: no such key"),
+                        )
+                    } else {
+                        fail(describe(err))
+                    }
+                })?;
+            let etag = object.e_tag().unwrap_or_default().to_string();
+            let bytes = object
+                .body
+                .collect()
+                .await
+                .map_err(|err| fail(err.to_string()))?;
+            Ok((bytes.to_vec(), etag))
+        })?
+    }
+
+    /// The ETag of object `key` (relative to the prefix), by a HEAD request.
+    pub fn etag(&self, key: &str) -> io::Result<String> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let key = join_key(&self.prefix, key);
+        self.block(async move {
+            client
+                .head_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map(|head| head.e_tag().unwrap_or_default().to_string())
+                .map_err(|err| {
+                    io::Error::other(format!(
+                        "cannot read s3://{bucket}/{key}: {}",
+                        describe(err)
+                    ))
+                })
+        })?
+    }
+
+    /// Remove object `key` (relative to the prefix); a missing one is fine.
+    pub fn delete(&self, key: &str) -> io::Result<()> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let key = join_key(&self.prefix, key);
+        self.block(async move {
+            client
+                .delete_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|err| {
+                    io::Error::other(format!(
+                        "cannot delete s3://{bucket}/{key}: {}",
+                        describe(err)
+                    ))
+                })
+        })?
+    }
+
+    /// Write object `key` (relative to the prefix) and wait until it is
+    /// durable.
+    pub fn write_now(&self, key: &str, body: Vec<u8>, content_type: &str) -> io::Result<()> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let key = join_key(&self.prefix, key);
+        let content_type = content_type.to_string();
+        let part_size = self.shared.part_size;
+        self.block(async move {
+            put(
+                &client,
+                &bucket,
+                &key,
+                Bytes::from(body),
+                &content_type,
+                part_size,
+            )
+            .await
+            .map_err(|err| io::Error::other(format!("could not write s3://{bucket}/{key}: {err}")))
+        })?
+    }
+}
