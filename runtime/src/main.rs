@@ -2,6 +2,7 @@
 //! compact the lake, test and inspect plugins, benchmark.
 //! It only wires the library's parts together.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -71,8 +72,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Colour only for a person at a terminal: not in a log file, a pipe or
+    // CI, and never with NO_COLOR set.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
@@ -80,6 +85,9 @@ fn main() -> ExitCode {
         .init();
     match execute(Cli::parse().command) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`weir query … | head`): what it read is
+        // what it wanted, as with any Unix tool.
+        Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // One line naming the cause, whatever the depth of the chain.
             let message = format!("{err:#}").replace('\n', " ");
@@ -87,6 +95,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether an error comes from writing to a pipe whose reader has closed.
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn execute(command: Command) -> Result<()> {

@@ -667,3 +667,88 @@ fn plugin_inspect_and_the_contract_version() {
     assert!(stderr.contains("weir:plugin@0.2.0"), "{stderr}");
     assert!(!dir.path().join("lake").exists());
 }
+
+/// `weir … | head`: the reader closing the pipe early ends the command
+/// quietly and successfully, as with any Unix tool; before, `weir query`
+/// panicked with `failed printing to stdout: Broken pipe` (exit 101).
+#[test]
+fn output_cut_short_by_its_reader_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::generate(dir.path(), 20_000, 0.0);
+    std::fs::write(
+        dir.path().join("pipeline.toml"),
+        crate::common::example_pipeline_jsonl(),
+    )
+    .unwrap();
+    crate::common::run_json(
+        crate::common::weir_command(dir.path()),
+        "pipeline.toml",
+        "lake",
+    );
+    let weir = env!("CARGO_BIN_EXE_weir");
+    for (what, command) in [
+        (
+            "query",
+            format!("{weir} query --lake lake 'SELECT * FROM ecommerce_events'"),
+        ),
+        ("gen", format!("{weir} gen --events 200000")),
+    ] {
+        let output = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -o pipefail; {command} | head -n 3"))
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "{what}: {:?} {stderr}",
+            output.status
+        );
+        assert!(stderr.is_empty(), "{what} said: {stderr}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).lines().count(),
+            3,
+            "{what}"
+        );
+    }
+}
+
+/// Log lines carry no colour codes when standard error is not a terminal
+/// (a log file, CI), even without NO_COLOR.
+#[test]
+fn logs_off_a_terminal_have_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::generate(dir.path(), 100, 0.0);
+    std::fs::write(
+        dir.path().join("pipeline.toml"),
+        crate::common::example_pipeline_jsonl(),
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "run",
+            "--pipeline",
+            "pipeline.toml",
+            "--input",
+            "events.jsonl",
+            "--out",
+            "lake",
+        ])
+        .current_dir(dir.path())
+        .env_remove("NO_COLOR")
+        .env("WEIR_LOG", "debug")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("DEBUG") || stderr.contains("INFO"),
+        "no log lines to check: {stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes off a terminal: {stderr:?}"
+    );
+}

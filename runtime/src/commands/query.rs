@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::io::Write;
+
 use anyhow::{Context, Result, bail};
 
 use super::{location_arg, query_runtime};
@@ -37,9 +39,15 @@ pub fn execute(args: Args) -> Result<()> {
     let runtime = query_runtime()?;
     let lake = location_arg("--lake", &lake)?;
     let batches = runtime.block_on(weir::lake::query::run_sql(&lake, &Default::default(), &sql))?;
-    print!("{}", weir::lake::query::render(&batches, format)?);
+    let mut answer = weir::lake::query::render(&batches, format)?;
     if format == weir::lake::query::OutputFormat::Table {
-        println!();
+        answer.push('\n');
     }
-    Ok(())
+    // A reader that stops early (`| head`) is the reader's choice: main
+    // ends quietly on the broken pipe instead of panicking in print!.
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(answer.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("cannot write the answer")
 }
