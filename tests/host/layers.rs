@@ -70,19 +70,9 @@ fn referenced_paths(module: &str, code: &str) -> Vec<Vec<String>> {
     } else {
         module.split("::").map(str::to_string).collect()
     };
-    let bytes = code.as_bytes();
     let mut paths = Vec::new();
     for start in ["crate::", "super::"] {
-        let mut from = 0;
-        while let Some(at) = code[from..].find(start).map(|i| i + from) {
-            from = at + start.len();
-            let boundary = at == 0
-                || !(bytes[at - 1].is_ascii_alphanumeric()
-                    || bytes[at - 1] == b'_'
-                    || bytes[at - 1] == b':');
-            if !boundary {
-                continue;
-            }
+        for from in path_starts(code, start) {
             let mut base = if start == "crate::" {
                 Vec::new()
             } else {
@@ -112,17 +102,7 @@ fn referenced_paths(module: &str, code: &str) -> Vec<Vec<String>> {
         })
         .collect();
     for child in children {
-        let needle = format!("{child}::");
-        let mut from = 0;
-        while let Some(at) = code[from..].find(&needle).map(|i| i + from) {
-            from = at + needle.len();
-            let boundary = at == 0
-                || !(bytes[at - 1].is_ascii_alphanumeric()
-                    || bytes[at - 1] == b'_'
-                    || bytes[at - 1] == b':');
-            if !boundary {
-                continue;
-            }
+        for from in path_starts(code, &format!("{child}::")) {
             for tail in expand(&code[from..]) {
                 let mut path = here.clone();
                 path.push(child.to_string());
@@ -132,6 +112,20 @@ fn referenced_paths(module: &str, code: &str) -> Vec<Vec<String>> {
         }
     }
     paths
+}
+
+/// Where the rest of a path begins after each `needle` (`crate::`,
+/// `event::`) in `code` that starts a path, not one inside another name or
+/// path.
+fn path_starts(code: &str, needle: &str) -> Vec<usize> {
+    let bytes = code.as_bytes();
+    code.match_indices(needle)
+        .filter(|(at, _)| {
+            *at == 0
+                || !(bytes[at - 1].is_ascii_alphanumeric() || matches!(bytes[at - 1], b'_' | b':'))
+        })
+        .map(|(at, _)| at + needle.len())
+        .collect()
 }
 
 /// The identifier paths at the start of `text`: `a::b::C` gives one,

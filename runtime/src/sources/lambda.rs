@@ -224,16 +224,14 @@ impl Host {
         .map_err(HandleError::Firehose)?;
         let summary = &transformed.summary;
         let metrics = BatchMetrics {
-            pipeline: active.config.name.clone(),
-            version: active.version.clone(),
-            shard: event.stream().to_string(),
             kinesis_records: event.records.len() as u64,
-            records_in: summary.read,
-            kept: summary.kept,
-            dropped: summary.dropped,
-            rejected: summary.rejected,
-            batch_ms: started.elapsed().as_secs_f64() * 1000.0,
-            ..BatchMetrics::default()
+            ..BatchMetrics::of(
+                &active.config.name,
+                &active.version,
+                event.stream(),
+                summary,
+                started,
+            )
         };
         tracing::info!(
             pipeline = %metrics.pipeline,
@@ -291,17 +289,15 @@ impl Host {
             "etl"
         );
         let metrics = BatchMetrics {
-            pipeline: active.config.name.clone(),
-            version: active.version.clone(),
-            shard: format!("etl:{day}"),
-            records_in: summary.read,
-            kept: summary.kept,
-            dropped: summary.dropped,
-            rejected: summary.rejected,
             bytes_written: summary.written.bytes,
             objects_written: summary.written.files + summary.written.error_files,
-            batch_ms: started.elapsed().as_secs_f64() * 1000.0,
-            ..BatchMetrics::default()
+            ..BatchMetrics::of(
+                &active.config.name,
+                &active.version,
+                &format!("etl:{day}"),
+                summary,
+                started,
+            )
         };
         self.publish(&metrics, &before);
         Ok(EtlResponse {
@@ -372,19 +368,18 @@ impl Host {
             None => BatchResponse::default(),
         };
         let metrics = BatchMetrics {
-            pipeline: active.config.name.clone(),
-            version: active.version.clone(),
-            shard: shard.to_string(),
             kinesis_records: event.records.len() as u64,
-            records_in: summary.read,
-            kept: summary.kept,
-            dropped: summary.dropped,
-            rejected: summary.rejected,
             retried,
             bytes_written: committed.bytes,
             objects_written: committed.files + committed.error_files,
             write_failures: committed.failures.len() as u64,
-            batch_ms: started.elapsed().as_secs_f64() * 1000.0,
+            ..BatchMetrics::of(
+                &active.config.name,
+                &active.version,
+                shard,
+                &summary,
+                started,
+            )
         };
         tracing::info!(
             pipeline = %metrics.pipeline,

@@ -2,10 +2,11 @@
 //! output per batch, and one per plugin, which CloudWatch turns into metrics
 //! without any API call from the function.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
+use crate::pipeline::summary::Summary;
 use crate::pipeline::{PluginStats, Step};
 
 /// The namespace Weir's metrics are published under.
@@ -37,6 +38,31 @@ pub struct BatchMetrics {
     pub write_failures: u64,
     /// Time from the event's arrival to the answer, in milliseconds.
     pub batch_ms: f64,
+}
+
+impl BatchMetrics {
+    /// The metrics of an invocation of `pipeline` at `version` that ran
+    /// `summary`'s records, timed from `started`; the handler adds what is
+    /// its own (Kinesis records, retries, writes).
+    pub fn of(
+        pipeline: &str,
+        version: &str,
+        shard: &str,
+        summary: &Summary,
+        started: Instant,
+    ) -> BatchMetrics {
+        BatchMetrics {
+            pipeline: pipeline.to_string(),
+            version: version.to_string(),
+            shard: shard.to_string(),
+            records_in: summary.read,
+            kept: summary.kept,
+            dropped: summary.dropped,
+            rejected: summary.rejected,
+            batch_ms: started.elapsed().as_secs_f64() * 1000.0,
+            ..BatchMetrics::default()
+        }
+    }
 }
 
 /// The metrics of one plugin over one batch.
