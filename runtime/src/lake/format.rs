@@ -384,3 +384,136 @@ impl JsonEncoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::pipeline::batch::Stage;
+
+    fn options(format: Format, max_rows: u64, max_bytes: u64) -> FileOptions {
+        FileOptions {
+            format,
+            compression: Compression::None,
+            columns: Arc::from(Vec::new()),
+            max_rows,
+            max_bytes,
+            partitions: Arc::from(Vec::new()),
+            time_field: "timestamp".into(),
+        }
+    }
+
+    fn dead_letter(payload: &[u8]) -> serde_json::Value {
+        let rejection = Rejection {
+            stage: Stage::host(),
+            code: "bad-json".into(),
+            reason: "not an object".into(),
+        };
+        let mut out = Vec::new();
+        write_dead_letter(
+            &mut out,
+            payload,
+            &rejection,
+            "events.jsonl",
+            "7",
+            "2026-02-19T10:00:00Z",
+        );
+        serde_json::from_slice(&out).expect("a dead letter is one JSON object")
+    }
+
+    #[test]
+    fn a_dead_letter_keeps_the_payload_and_says_why() {
+        let letter = dead_letter(b"[1, \"two\"]");
+        assert_eq!(letter["payload"], "[1, \"two\"]");
+        assert!(letter["payload_base64"].is_null());
+        assert_eq!(letter["plugin"], "weir");
+        assert_eq!(letter["code"], "bad-json");
+        assert_eq!(letter["reason"], "not an object");
+        assert_eq!(letter["source"], "events.jsonl");
+        assert_eq!(letter["position"], "7");
+        assert_eq!(letter["arrival_time"], "2026-02-19T10:00:00Z");
+    }
+
+    #[test]
+    fn a_payload_that_is_not_utf8_comes_back_byte_for_byte() {
+        let payload = [0xff, 0xfe, b'{', 0x00, 0x80];
+        let letter = dead_letter(&payload);
+        assert!(letter["payload"].is_null());
+        let encoded = letter["payload_base64"].as_str().unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        assert_eq!(decoded, payload);
+    }
+
+    #[test]
+    fn a_gzip_file_holds_its_lines_and_counts_them_before_compression() {
+        let lake = tempfile::tempdir().unwrap();
+        let storage = Storage::Local(lake.path().to_path_buf());
+        let mut file = JsonFile::create(&storage, "day=19", "events", "1", true).unwrap();
+        file.append(b"{\"a\":1}\n", "1", 0).unwrap();
+        file.append(b"{\"a\":2}\n", "2", 1).unwrap();
+        assert_eq!((file.name.rows, file.bytes), (2, 16));
+        let closed = file.close().unwrap();
+        assert_eq!(closed.extension, "jsonl.gz");
+        let key = closed.name.key("events", closed.extension, false);
+        storage
+            .publish(closed.body, &key, content_type(closed.extension))
+            .unwrap();
+        storage.finish().unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(lake.path().join(&key)).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "{\"a\":1}\n{\"a\":2}\n");
+        assert_eq!(content_type("jsonl.gz"), "application/gzip");
+    }
+
+    #[test]
+    fn a_file_is_full_past_its_rows_or_its_bytes() {
+        let lake = tempfile::tempdir().unwrap();
+        let storage = Storage::Local(lake.path().to_path_buf());
+        let by_rows = options(Format::Jsonl, 2, u64::MAX);
+        let by_bytes = options(Format::Jsonl, u64::MAX, 10);
+        let mut file =
+            DataFile::Json(JsonFile::create(&storage, "d", "events", "1", false).unwrap());
+        let DataFile::Json(json) = &mut file else {
+            unreachable!()
+        };
+        json.append(b"{\"n\":1}\n", "1", 0).unwrap();
+        assert!(!file.full(&by_rows) && !file.full(&by_bytes));
+        let DataFile::Json(json) = &mut file else {
+            unreachable!()
+        };
+        json.append(b"{\"n\":2}\n", "2", 1).unwrap();
+        assert!(file.full(&by_rows) && file.full(&by_bytes));
+        assert_eq!(file.held(), 16);
+        storage.discard(file.close().unwrap().body).unwrap();
+    }
+
+    #[test]
+    fn parquet_compression_and_timestamp_dictionaries() {
+        let specs: Vec<ColumnSpec> = serde_json::from_str(
+            r#"[{"name": "timestamp", "type": "timestamp"}, {"name": "user_id", "type": "string"}]"#,
+        )
+        .unwrap();
+        let mut zstd = options(Format::Parquet, 1, 1);
+        zstd.compression = Compression::Zstd;
+        zstd.columns = Arc::from(specs);
+        let properties = zstd.parquet_properties();
+        let timestamp = parquet::schema::types::ColumnPath::from("timestamp");
+        let user = parquet::schema::types::ColumnPath::from("user_id");
+        assert!(matches!(
+            properties.compression(&user),
+            ParquetCompression::ZSTD(_)
+        ));
+        assert!(
+            !properties.dictionary_enabled(&timestamp),
+            "event times are nearly all distinct"
+        );
+        assert!(properties.dictionary_enabled(&user));
+        assert_eq!(properties.max_row_group_row_count(), Some(ROW_GROUP_ROWS));
+    }
+}
