@@ -1,12 +1,11 @@
 //! The file formats of the lake: JSON lines (plain or gzip) and Parquet
-//! for kept events, and the dead letter, one JSON line per rejected event.
+//! for kept events (dead letters are in [`super::dead_letter`]).
 //! Each open file knows its rows, its bytes and when it is full; closing
 //! one hands back its body, ready to publish.
 
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use base64::Engine as _;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as ParquetCompression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -15,9 +14,8 @@ use weir_plugin::layout::PackedFields;
 
 use crate::lake::columns::{ColumnSpec, ColumnType, Columns, ConvertError};
 use crate::lake::naming::FileName;
-use crate::pipeline::batch::Rejection;
 use crate::pipeline::decode::Arena;
-use crate::pipeline::encode::{ObjectWriter, write_json_string};
+use crate::pipeline::encode::ObjectWriter;
 use crate::storage::{Body, Storage};
 
 /// Output format of kept events.
@@ -295,46 +293,6 @@ impl DataFile {
     }
 }
 
-/// A dead letter: the original payload (as text when it is UTF-8, else as
-/// base64), who rejected it, why, and where it came from.
-pub(crate) fn write_dead_letter(
-    out: &mut Vec<u8>,
-    payload: &[u8],
-    rejection: &Rejection,
-    source: &str,
-    position: &str,
-    arrival: &str,
-) {
-    out.push(b'{');
-    match std::str::from_utf8(payload) {
-        Ok(text) => {
-            out.extend_from_slice(b"\"payload\":");
-            write_json_string(out, text);
-            out.extend_from_slice(b",\"payload_base64\":null");
-        }
-        Err(_) => {
-            out.extend_from_slice(b"\"payload\":null,\"payload_base64\":");
-            let encoded = base64::engine::general_purpose::STANDARD.encode(payload);
-            write_json_string(out, &encoded);
-        }
-    }
-    for (key, value) in [
-        ("plugin", &*rejection.stage.name),
-        ("plugin_version", &*rejection.stage.version),
-        ("code", &rejection.code),
-        ("reason", &rejection.reason),
-        ("source", source),
-        ("position", position),
-        ("arrival_time", arrival),
-    ] {
-        out.push(b',');
-        write_json_string(out, key);
-        out.push(b':');
-        write_json_string(out, value);
-    }
-    out.push(b'}');
-}
-
 /// Why a row was not appended to a file.
 pub(crate) enum AppendError {
     /// The event does not fit the table's columns: it becomes a reject.
@@ -391,7 +349,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::pipeline::batch::Stage;
 
     fn options(format: Format, max_rows: u64, max_bytes: u64) -> FileOptions {
         FileOptions {
@@ -403,49 +360,6 @@ mod tests {
             partitions: Arc::from(Vec::new()),
             time_field: "timestamp".into(),
         }
-    }
-
-    fn dead_letter(payload: &[u8]) -> serde_json::Value {
-        let rejection = Rejection {
-            stage: Stage::host(),
-            code: "bad-json".into(),
-            reason: "not an object".into(),
-        };
-        let mut out = Vec::new();
-        write_dead_letter(
-            &mut out,
-            payload,
-            &rejection,
-            "events.jsonl",
-            "7",
-            "2026-02-19T10:00:00Z",
-        );
-        serde_json::from_slice(&out).expect("a dead letter is one JSON object")
-    }
-
-    #[test]
-    fn a_dead_letter_keeps_the_payload_and_says_why() {
-        let letter = dead_letter(b"[1, \"two\"]");
-        assert_eq!(letter["payload"], "[1, \"two\"]");
-        assert!(letter["payload_base64"].is_null());
-        assert_eq!(letter["plugin"], "weir");
-        assert_eq!(letter["code"], "bad-json");
-        assert_eq!(letter["reason"], "not an object");
-        assert_eq!(letter["source"], "events.jsonl");
-        assert_eq!(letter["position"], "7");
-        assert_eq!(letter["arrival_time"], "2026-02-19T10:00:00Z");
-    }
-
-    #[test]
-    fn a_payload_that_is_not_utf8_comes_back_byte_for_byte() {
-        let payload = [0xff, 0xfe, b'{', 0x00, 0x80];
-        let letter = dead_letter(&payload);
-        assert!(letter["payload"].is_null());
-        let encoded = letter["payload_base64"].as_str().unwrap();
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .unwrap();
-        assert_eq!(decoded, payload);
     }
 
     #[test]

@@ -111,3 +111,115 @@ pub struct FileRecord {
     /// Index of its last row, counted as `first_index` is.
     pub last_index: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::lake::LakeWriter;
+    use crate::lake::format::{Compression, FileOptions, Format};
+    use crate::pipeline::batch::{Batch, Fate};
+    use crate::storage::Storage;
+
+    fn by_date() -> FileOptions {
+        FileOptions {
+            format: Format::Jsonl,
+            compression: Compression::None,
+            columns: Arc::from(Vec::new()),
+            max_rows: 1_000,
+            max_bytes: 1 << 20,
+            partitions: ["year", "month", "day"].map(String::from).into(),
+            time_field: "timestamp".into(),
+        }
+    }
+
+    fn visible_files(dir: &std::path::Path) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut folders = vec![dir.to_path_buf()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if !path.file_name().unwrap().to_string_lossy().starts_with('.') {
+                    found.push(path.strip_prefix(dir).unwrap().display().to_string());
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_holding_writer_publishes_only_when_told_and_says_what_landed() {
+        let lake = tempfile::tempdir().unwrap();
+        let data = Storage::Local(lake.path().join("data"));
+        let errors = Storage::Local(lake.path().join("errors"));
+        let mut batch = Batch::new("shard-1");
+        for (position, line) in [
+            ("10", r#"{"timestamp":"2026-02-19T10:00:00Z","n":1}"#),
+            ("11", r#"{"timestamp":"2026-02-20T10:00:00Z","n":2}"#),
+            ("12", r#"{"timestamp":"2026-02-19T11:00:00Z","n":3}"#),
+            ("13", r#"{"n":4}"#),
+        ] {
+            batch.push(line.as_bytes(), position, 0);
+        }
+        let mut writer = LakeWriter::new(&data, &errors, "events", "shard-1", by_date()).holding();
+        writer.write(&mut batch).unwrap();
+        // The undatable event became a reject of the host's.
+        assert!(matches!(&batch.records()[3].fate, Fate::Rejected(r) if r.code == "bad-partition"));
+        let held = writer.finish_held().unwrap();
+        assert!(
+            visible_files(lake.path()).is_empty(),
+            "nothing is visible before publishing"
+        );
+        let mut records: Vec<_> = held.files.iter().map(|file| file.record.clone()).collect();
+        records.sort_by(|a, b| a.key.cmp(&b.key));
+        let keys: Vec<(Zone, &str, u64)> = records
+            .iter()
+            .map(|record| (record.zone, record.key.as_str(), record.rows))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (
+                    Zone::DeadLetters,
+                    "dt=1970-01-01/part-shard-1-000000000013-000000000013.jsonl",
+                    1
+                ),
+                (
+                    Zone::Data,
+                    "year=2026/month=02/day=19/part-shard-1-000000000010-000000000012.jsonl",
+                    2
+                ),
+                (
+                    Zone::Data,
+                    "year=2026/month=02/day=20/part-shard-1-000000000011-000000000011.jsonl",
+                    1
+                ),
+            ]
+        );
+        let published = held.publish(None);
+        assert!(
+            published.files.iter().all(|(_, result)| result.is_ok()),
+            "{:?}",
+            published.files
+        );
+        assert_eq!(visible_files(lake.path()).len(), 3);
+        let (day_19, _) = published
+            .files
+            .iter()
+            .find(|(record, _)| record.key.contains("day=19"))
+            .unwrap();
+        assert_eq!((day_19.first_index, day_19.last_index), (0, 2));
+        published.delete(day_19).unwrap();
+        assert_eq!(visible_files(lake.path()).len(), 2);
+        assert!(
+            published
+                .location(day_19)
+                .to_string()
+                .ends_with(&day_19.key)
+        );
+    }
+}
