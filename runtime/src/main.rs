@@ -87,7 +87,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`weir query … | head`): what it read is
         // what it wanted, as with any Unix tool.
-        Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.chain().any(|cause| cause.is::<commands::ReaderGone>()) => {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             // One line naming the cause, whatever the depth of the chain.
             let message = format!("{err:#}").replace('\n', " ");
@@ -95,15 +97,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Whether an error comes from writing to a pipe whose reader has closed.
-fn broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }
 
 fn execute(command: Command) -> Result<()> {

@@ -65,9 +65,28 @@ pub fn write_events(options: &GenerateOptions, out: Option<&PathBuf>) -> Result<
         }
     });
     if let Some(err) = failed {
-        return Err(err).context("write events");
+        return Err(stdout_error(err, out.is_none())).context("write events");
     }
-    sink.flush().context("write events")
+    sink.flush()
+        .map_err(|err| stdout_error(err, out.is_none()))
+        .context("write events")
+}
+
+/// Standard output's reader went away (`weir … | head`): what it read is
+/// what it wanted, so `main` ends quietly. Only writes to standard output
+/// are taken this way; a broken pipe anywhere else is an error.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed by its reader")]
+pub struct ReaderGone;
+
+/// `err` from writing standard output (when `to_stdout`), as [`ReaderGone`]
+/// when it is a broken pipe.
+pub fn stdout_error(err: std::io::Error, to_stdout: bool) -> anyhow::Error {
+    if to_stdout && err.kind() == std::io::ErrorKind::BrokenPipe {
+        anyhow::Error::new(ReaderGone)
+    } else {
+        anyhow::Error::new(err)
+    }
 }
 
 /// `--out`: the lake elsewhere than the pipeline says, with its dead letters
@@ -149,4 +168,19 @@ pub fn query_runtime() -> Result<tokio::runtime::Runtime> {
 /// A report as one line of JSON (`--json`).
 pub fn json_line<T: serde::Serialize>(report: &T) -> Result<String> {
     serde_json::to_string(report).context("cannot write the report as JSON")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_broken_pipe_on_standard_output_ends_quietly() {
+        let broken = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(stdout_error(broken(), true).is::<ReaderGone>());
+        // A broken pipe writing a file, a socket or a child is a failure.
+        assert!(!stdout_error(broken(), false).is::<ReaderGone>());
+        let full = std::io::Error::other("no space left on device");
+        assert!(!stdout_error(full, true).is::<ReaderGone>());
+    }
 }

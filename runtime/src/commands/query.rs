@@ -44,10 +44,11 @@ pub fn execute(args: Args) -> Result<()> {
         answer.push('\n');
     }
     // A reader that stops early (`| head`) is the reader's choice: main
-    // ends quietly on the broken pipe instead of panicking in print!.
+    // ends quietly instead of panicking in print!.
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(answer.as_bytes())
         .and_then(|()| stdout.flush())
+        .map_err(|err| super::stdout_error(err, true))
         .context("cannot write the answer")
 }
