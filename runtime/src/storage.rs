@@ -15,13 +15,19 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
+pub mod aws;
 #[cfg(feature = "sql")]
 mod reader;
 mod s3;
 
 #[cfg(feature = "sql")]
 pub use reader::S3Reader;
-pub use s3::{S3Options, S3Store};
+pub use s3::{BadS3Option, S3Options, S3Store};
+
+/// An `s3://` location without a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` names no bucket: write s3://bucket/prefix")]
+pub struct NoBucket(pub String);
 
 /// A lake location: a folder, or `s3://bucket/prefix`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +46,7 @@ pub enum Location {
 impl Location {
     /// Parse `s3://bucket/prefix`, or take anything else as a folder,
     /// relative to `base`.
-    pub fn parse(text: &str, base: &Path) -> Result<Location, String> {
+    pub fn parse(text: &str, base: &Path) -> Result<Location, NoBucket> {
         Location::resolve(text, &Location::Local(base.to_path_buf()))
     }
 
@@ -48,14 +54,12 @@ impl Location {
     /// as it is; an absolute path as a local one; anything else relative to
     /// `base`, a folder or an S3 prefix (a pipeline file on S3 names its
     /// plugins beside it).
-    pub fn resolve(text: &str, base: &Location) -> Result<Location, String> {
+    pub fn resolve(text: &str, base: &Location) -> Result<Location, NoBucket> {
         match text.strip_prefix("s3://") {
             Some(rest) => {
                 let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
                 if bucket.is_empty() {
-                    return Err(format!(
-                        "`{text}` names no bucket: write s3://bucket/prefix"
-                    ));
+                    return Err(NoBucket(text.to_string()));
                 }
                 Ok(Location::S3 {
                     bucket: bucket.to_string(),

@@ -29,10 +29,23 @@ pub use crate::lake::format::{Compression, Format};
 /// cause.
 #[derive(Debug, Error)]
 pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the pipeline file {path}")]
+    Read {
+        /// The file, as named to Weir.
+        path: String,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file was read but is not a pipeline Weir can run.
     #[error("pipeline file {path}: {message}")]
-    Read { path: String, message: String },
-    #[error("pipeline file {path}: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// The file, as named to Weir.
+        path: String,
+        /// What is wrong and, where it helps, the line and column and the fix.
+        message: String,
+    },
 }
 
 /// The pipeline file, as written.
@@ -223,9 +236,9 @@ impl PipelineFile {
     /// Read, parse and check a pipeline file.
     pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: shown.clone(),
-            message: err.to_string(),
+            source,
         })?;
         let file = PipelineFile::parse(&text, &shown)?;
         let base = Location::Local(path.parent().unwrap_or(Path::new(".")).to_path_buf());

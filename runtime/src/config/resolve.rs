@@ -106,7 +106,7 @@ impl PipelineFile {
                 self.output.table
             )));
         }
-        self.s3.check().map_err(invalid)?;
+        self.s3.check().map_err(|err| invalid(err.to_string()))?;
         let mut plugins = Vec::new();
         for (index, entry) in self.plugins.into_iter().enumerate() {
             let source = PluginSource::parse(&entry.path, base, &self.s3)

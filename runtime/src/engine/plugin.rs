@@ -15,7 +15,6 @@ use crate::engine::{Limits, PluginEngine};
 
 mod failure;
 pub use failure::{CallFailure, FailureKind};
-use failure::{describe_failure, failure_kind};
 
 /// Where a plugin's component comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,18 +37,29 @@ impl PluginSource {
         text: &str,
         base: &crate::storage::Location,
         s3: &crate::storage::S3Options,
-    ) -> Result<PluginSource, String> {
+    ) -> Result<PluginSource, BadPluginPath> {
         if let Some(name) = text.strip_prefix("bundled:") {
             return Ok(PluginSource::Bundled(name.to_string()));
         }
         if text.is_empty() {
-            return Err("path is empty".into());
+            return Err(BadPluginPath::Empty);
         }
         Ok(match crate::storage::Location::resolve(text, base)? {
             crate::storage::Location::Local(path) => PluginSource::File(path),
             location => PluginSource::S3(location, s3.clone()),
         })
     }
+}
+
+/// A plugin `path` that names nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BadPluginPath {
+    /// The path is empty.
+    #[error("path is empty")]
+    Empty,
+    /// An `s3://` path without a bucket.
+    #[error(transparent)]
+    NoBucket(#[from] crate::storage::NoBucket),
 }
 
 impl std::fmt::Display for PluginSource {
@@ -62,52 +72,90 @@ impl std::fmt::Display for PluginSource {
     }
 }
 
-/// Why a plugin could not be loaded. Each message is one line naming the
-/// plugin and the cause.
+/// Why a plugin could not be loaded. Each names the plugin; the cause, if
+/// there is one below Weir, is the error's source.
 #[derive(Debug, Error)]
 pub enum LoadError {
-    #[error("plugin {source_name}: {message}")]
-    Missing {
+    /// `bundled:<name>` names no plugin built into this binary.
+    #[error("plugin {source_name}: no bundled plugin of that name (bundled: {known})")]
+    NotBundled {
+        /// The plugin as the pipeline names it.
         source_name: String,
-        message: String,
+        /// The bundled plugins there are, comma-separated.
+        known: String,
     },
+    /// The component file or object could not be read.
+    #[error("plugin {source_name}: cannot read it")]
+    Read {
+        /// The plugin as the pipeline names it.
+        source_name: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are not the ones the pipeline pinned.
     #[error(
         "plugin {source_name}: sha256 mismatch: the pipeline says {expected}, the file is {actual}"
     )]
     Checksum {
+        /// The plugin as the pipeline names it.
         source_name: String,
+        /// The pinned sha256, hex.
         expected: String,
+        /// The file's sha256, hex.
         actual: String,
     },
+    /// A component of another version of the contract.
     #[error(
         "plugin {source_name}: built against contract weir:plugin@{found}, and this host speaks weir:plugin@{expected}: rebuild it with the weir-plugin SDK for {expected}"
     )]
     Contract {
+        /// The plugin as the pipeline names it.
         source_name: String,
+        /// The contract version it exports.
         found: String,
+        /// The contract version this host speaks.
         expected: &'static str,
     },
-    #[error("plugin {source_name}: not a Weir plugin component: {message}")]
-    Invalid {
+    /// A component that exports no `weir:plugin/transform` at all.
+    #[error(
+        "plugin {source_name}: not a Weir plugin component: it exports no weir:plugin/transform interface"
+    )]
+    NoTransform {
+        /// The plugin as the pipeline names it.
         source_name: String,
-        message: String,
     },
+    /// Not a component wasmtime can compile, or one that cannot be linked
+    /// to this host.
+    #[error("plugin {source_name}: not a Weir plugin component{hint}")]
+    Invalid {
+        /// The plugin as the pipeline names it.
+        source_name: String,
+        /// What may be the reason, or empty.
+        hint: String,
+        /// What wasmtime said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The plugin's `init` refused its configuration.
     #[error("plugin {name} ({source_name}) refused its config: {message}")]
     ConfigRefused {
+        /// The plugin's own name.
         name: String,
+        /// The plugin as the pipeline names it.
         source_name: String,
+        /// The plugin's message.
         message: String,
     },
-    #[error("plugin {source_name} failed to start: {message}")]
+    /// The plugin trapped, ran out of time or memory while starting.
+    #[error("plugin {source_name} failed to start")]
     Failed {
+        /// The plugin as the pipeline names it.
         source_name: String,
-        message: String,
+        /// How it failed.
+        #[source]
+        failure: CallFailure,
     },
-}
-
-/// The first line of an error chain and its causes, for one-line messages.
-fn one_line(err: &wasmtime::Error) -> String {
-    format!("{err:#}").replace('\n', " ")
 }
 
 /// The bytes of an `s3://bucket/key` object.
@@ -121,6 +169,38 @@ fn read_object(
         }
         crate::storage::Location::Local(path) => std::fs::read(path),
     }
+}
+
+/// The bytes of a plugin's component, from the binary, a file or S3.
+fn read_component(source: &PluginSource) -> Result<std::borrow::Cow<'static, [u8]>, LoadError> {
+    let source_name = source.to_string();
+    Ok(match source {
+        PluginSource::Bundled(name) => match weir_bundled_plugins::bundled(name) {
+            Some(guest) => guest.bytes.into(),
+            None => {
+                let known: Vec<&str> = weir_bundled_plugins::BUNDLED
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect();
+                return Err(LoadError::NotBundled {
+                    source_name,
+                    known: known.join(", "),
+                });
+            }
+        },
+        PluginSource::File(path) => std::fs::read(path)
+            .map_err(|source| LoadError::Read {
+                source_name,
+                source,
+            })?
+            .into(),
+        PluginSource::S3(location, options) => read_object(location, options)
+            .map_err(|source| LoadError::Read {
+                source_name,
+                source,
+            })?
+            .into(),
+    })
 }
 
 /// The contract version a component exports `weir:plugin/transform` at,
@@ -146,7 +226,8 @@ fn prepare(
 ) -> Result<(Component, PluginPre<PluginState>, Obtained), LoadError> {
     let invalid = |err: wasmtime::Error| LoadError::Invalid {
         source_name: source_name.to_string(),
-        message: one_line(&err),
+        hint: String::new(),
+        source: err.into(),
     };
     let (component, obtained) = engine
         .cache()
@@ -162,9 +243,8 @@ fn prepare(
             });
         }
         None => {
-            return Err(LoadError::Invalid {
+            return Err(LoadError::NoTransform {
                 source_name: source_name.to_string(),
-                message: "it exports no weir:plugin/transform interface".into(),
             });
         }
     }
@@ -176,11 +256,11 @@ fn prepare(
     let instance_pre = linker.instantiate_pre(&component).map_err(invalid)?;
     let pre = PluginPre::new(instance_pre).map_err(|err| LoadError::Invalid {
         source_name: source_name.to_string(),
-        message: format!(
-            "{} (is it built against weir:plugin@{}?)",
-            one_line(&err),
+        hint: format!(
+            " (is it built against weir:plugin@{}?)",
             crate::CONTRACT_VERSION
         ),
+        source: err.into(),
     })?;
     Ok((component, pre, obtained))
 }
@@ -195,7 +275,7 @@ fn start(
     let mut store = new_store(engine.engine(), source_name, limits);
     let failed = |err: wasmtime::Error, store: &Store<PluginState>| LoadError::Failed {
         source_name: source_name.to_string(),
-        message: describe_failure(&err, store.data(), limits),
+        failure: CallFailure::of(&err, store.data(), limits),
     };
     let bindings = pre
         .instantiate(&mut store)
@@ -299,36 +379,7 @@ impl LoadedPlugin {
         limits: &Limits,
     ) -> Result<(LoadedPlugin, PluginInstance), LoadError> {
         let source_name = source.to_string();
-        let bytes: std::borrow::Cow<'static, [u8]> = match source {
-            PluginSource::Bundled(name) => match weir_bundled_plugins::bundled(name) {
-                Some(guest) => guest.bytes.into(),
-                None => {
-                    let known: Vec<&str> = weir_bundled_plugins::BUNDLED
-                        .iter()
-                        .map(|(name, _)| *name)
-                        .collect();
-                    return Err(LoadError::Missing {
-                        source_name,
-                        message: format!(
-                            "no bundled plugin of that name (bundled: {})",
-                            known.join(", ")
-                        ),
-                    });
-                }
-            },
-            PluginSource::File(path) => std::fs::read(path)
-                .map_err(|err| LoadError::Missing {
-                    source_name: source_name.clone(),
-                    message: format!("cannot read {}: {err}", path.display()),
-                })?
-                .into(),
-            PluginSource::S3(location, options) => read_object(location, options)
-                .map_err(|err| LoadError::Missing {
-                    source_name: source_name.clone(),
-                    message: err.to_string(),
-                })?
-                .into(),
-        };
+        let bytes = read_component(source)?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
         if let Some(expected) = expected_sha256
             && !expected.eq_ignore_ascii_case(&sha256)
@@ -364,7 +415,7 @@ impl LoadedPlugin {
             .call_init(&mut store, &loaded.config_json)
             .map_err(|err| LoadError::Failed {
                 source_name: source_name.clone(),
-                message: describe_failure(&err, store.data(), limits),
+                failure: CallFailure::of(&err, store.data(), limits),
             })?;
         if let Err(message) = accepted {
             return Err(LoadError::ConfigRefused {
@@ -377,17 +428,19 @@ impl LoadedPlugin {
     }
 
     /// A new instance, initialised with the plugin's config.
-    pub fn instantiate(&self) -> Result<PluginInstance, String> {
+    pub fn instantiate(&self) -> Result<PluginInstance, CallFailure> {
         let mut store = new_store(self.engine.engine(), &self.name, &self.limits);
         let bindings = self
             .pre
             .instantiate(&mut store)
-            .map_err(|err| describe_failure(&err, store.data(), &self.limits))?;
+            .map_err(|err| CallFailure::of(&err, store.data(), &self.limits))?;
         let accepted = bindings
             .weir_plugin_transform()
             .call_init(&mut store, &self.config_json)
-            .map_err(|err| describe_failure(&err, store.data(), &self.limits))?;
-        accepted.map_err(|message| format!("refused its config on restart: {message}"))?;
+            .map_err(|err| CallFailure::of(&err, store.data(), &self.limits))?;
+        accepted.map_err(|message| {
+            CallFailure::other(format!("refused its config on restart: {message}"))
+        })?;
         Ok(PluginInstance { store, bindings })
     }
 
@@ -418,10 +471,7 @@ impl PluginInstance {
             .bindings
             .weir_plugin_transform()
             .call_process(&mut self.store, batch)
-            .map_err(|err| CallFailure {
-                kind: failure_kind(&err),
-                cause: describe_failure(&err, self.store.data(), limits),
-            });
+            .map_err(|err| CallFailure::of(&err, self.store.data(), limits));
         let dropped = self.store.data().log_dropped;
         if dropped > 0 {
             tracing::warn!(

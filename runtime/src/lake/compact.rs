@@ -37,20 +37,39 @@ use crate::storage::{Body, Storage, join_key};
 /// Why a compaction stopped.
 #[derive(Debug, Error)]
 pub enum CompactError {
-    #[error("{0}")]
+    /// The lake could not be read or written.
+    #[error(transparent)]
     Io(#[from] io::Error),
-    #[error("{file}: not a Parquet file Weir can read: {cause}")]
-    BadFile { file: String, cause: String },
+    /// A file that is not Parquet, or not of the partition's schema.
+    #[error("{file}: not a Parquet file Weir can compact")]
+    BadFile {
+        /// The file.
+        file: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The merged files would not hold the rows the small ones did.
     #[error(
         "partition {partition}: rows read ({read}) and written ({written}) differ; the old files were kept"
     )]
     RowsDiffer {
+        /// The partition.
         partition: String,
+        /// Rows in the small files.
         read: u64,
+        /// Rows in the merged ones.
         written: u64,
     },
-    #[error("journal {key}: {cause}")]
-    BadJournal { key: String, cause: String },
+    /// An unfinished compaction's journal that cannot be read.
+    #[error("journal {key}: not a compaction journal")]
+    BadJournal {
+        /// The journal's key.
+        key: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 /// What to compact.
@@ -256,19 +275,19 @@ fn write_merged(
     let finish = |writer: ArrowWriter<Body>| {
         writer.into_inner().map_err(|err| CompactError::BadFile {
             file: format!("{}/{partition}", table.location()),
-            cause: err.to_string(),
+            source: err.into(),
         })
     };
     let mut merge = || -> Result<(), CompactError> {
         for (name, _) in small {
             let key = join_key(partition, name);
-            let bad = |cause: String| CompactError::BadFile {
+            let bad = |source: Box<dyn std::error::Error + Send + Sync>| CompactError::BadFile {
                 file: format!("{}/{key}", table.location()),
-                cause,
+                source,
             };
             let bytes = Bytes::from(table.read(&key)?);
-            let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
-                .map_err(|err| bad(err.to_string()))?;
+            let builder =
+                ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|err| bad(err.into()))?;
             rows_read += builder.metadata().file_metadata().num_rows().max(0) as u64;
             let properties = properties
                 .get_or_insert_with(|| writer_properties(builder.metadata()))
@@ -279,11 +298,12 @@ fn write_merged(
                 return Err(bad(format!(
                     "its columns differ from those of {}; compact files of one schema",
                     small[0].0
-                )));
+                )
+                .into()));
             }
-            let reader = builder.build().map_err(|err| bad(err.to_string()))?;
+            let reader = builder.build().map_err(|err| bad(err.into()))?;
             for batch in reader {
-                let batch = batch.map_err(|err| bad(err.to_string()))?;
+                let batch = batch.map_err(|err| bad(err.into()))?;
                 if writer.is_none() {
                     let name = format!("part-compacted-{id}-{:04}.parquet", outputs.len() + 1);
                     let body = table.create(
@@ -292,11 +312,11 @@ fn write_merged(
                     )?;
                     let arrow =
                         ArrowWriter::try_new(body, schema.clone(), Some(properties.clone()))
-                            .map_err(|err| bad(err.to_string()))?;
+                            .map_err(|err| bad(err.into()))?;
                     writer = Some((arrow, name));
                 }
                 let (arrow, _) = writer.as_mut().expect("just opened");
-                arrow.write(&batch).map_err(|err| bad(err.to_string()))?;
+                arrow.write(&batch).map_err(|err| bad(err.into()))?;
                 rows_written += batch.num_rows() as u64;
                 if (arrow.bytes_written() + arrow.in_progress_size()) as u64 >= target_bytes {
                     let (arrow, name) = writer.take().expect("open");
@@ -337,12 +357,11 @@ fn writer_properties(metadata: &parquet::file::metadata::ParquetMetaData) -> Wri
 /// published, remove the old ones still there; otherwise remove the new ones
 /// (the old ones were not touched yet).
 fn recover(lake: &Storage, table: &Storage, key: &str) -> Result<(), CompactError> {
-    let bad = |cause: String| CompactError::BadJournal {
-        key: format!("{}/{key}", lake.location()),
-        cause,
-    };
     let journal: Journal =
-        serde_json::from_slice(&lake.read(key)?).map_err(|err| bad(err.to_string()))?;
+        serde_json::from_slice(&lake.read(key)?).map_err(|source| CompactError::BadJournal {
+            key: format!("{}/{key}", lake.location()),
+            source,
+        })?;
     let present: BTreeSet<String> = table
         .list(&journal.partition)?
         .into_iter()

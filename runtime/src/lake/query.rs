@@ -19,14 +19,20 @@ use crate::storage::{Location, S3Options, S3Reader, Storage};
 /// Why a query did not run.
 #[derive(Debug, Error)]
 pub enum QueryError {
-    #[error("cannot read the lake at {path}: {source}")]
+    /// The lake could not be opened or listed.
+    #[error("cannot read the lake at {path}")]
     Lake {
+        /// The lake.
         path: String,
+        /// Why.
+        #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
+    /// DataFusion refused or failed the query.
+    #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
-    #[error("cannot format the answer: {0}")]
+    /// The answer could not be formatted.
+    #[error("cannot format the answer")]
     Format(#[from] datafusion::arrow::error::ArrowError),
 }
 

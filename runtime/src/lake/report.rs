@@ -57,12 +57,22 @@ const PANELS: &[(&str, &str)] = &[
 /// Why a report could not be made.
 #[derive(Debug, Error)]
 pub enum ReportError {
+    /// The lake could not be queried.
     #[error(transparent)]
     Query(#[from] QueryError),
+    /// The lake holds no events table.
     #[error("the lake at {0} holds no `ecommerce_events` table: run a pipeline into it first")]
     NoEvents(String),
-    #[error("query {query}: {source}")]
-    Panel { query: String, source: QueryError },
+    /// One of the report's queries failed.
+    #[error("query {query}")]
+    Panel {
+        /// The query.
+        query: String,
+        /// Why it failed.
+        #[source]
+        source: QueryError,
+    },
+    /// The dates asked for are not a range.
     #[error("{0}")]
     Range(String),
 }

@@ -153,7 +153,7 @@ impl Step {
             Runner::Wasm { plugin, instance } => {
                 let live = match instance {
                     Some(live) => live,
-                    None => instance.insert(plugin.instantiate().map_err(CallFailure::other)?),
+                    None => instance.insert(plugin.instantiate()?),
                 };
                 let result = live.process(batch, plugin.limits());
                 if result.is_err() {

@@ -25,12 +25,28 @@ use crate::storage::{Location, Storage};
 /// Why an ETL run stopped.
 #[derive(Debug, Error)]
 pub enum EtlError {
-    #[error("cannot read the raw zone at {location}: {message}")]
-    Input { location: String, message: String },
-    #[error("cannot write the processed zone at {location}: {message}")]
-    Output { location: String, message: String },
+    /// The raw zone could not be opened, listed or read.
+    #[error("cannot read the raw zone at {location}")]
+    Input {
+        /// The raw zone, or the object in it.
+        location: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The processed zone could not be written.
+    #[error("cannot write the processed zone at {location}")]
+    Output {
+        /// The processed zone.
+        location: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A plugin failed under `on_plugin_error = "fail"`.
     #[error(transparent)]
     PluginFailed(#[from] PluginFailed),
+    /// The days asked for are not days, or too many.
     #[error("{0}")]
     Days(String),
 }
@@ -122,91 +138,37 @@ pub fn etl(
     days: &[String],
     progress: &mut dyn FnMut(&str, &EtlReport),
 ) -> Result<EtlReport, EtlError> {
-    let input_error = |message: String| EtlError::Input {
+    let input_error = |source| EtlError::Input {
         location: input.to_string(),
-        message,
+        source,
     };
-    let output_error = |err: std::io::Error| EtlError::Output {
+    let output_error = |source| EtlError::Output {
         location: config.location.to_string(),
-        message: err.to_string(),
+        source,
     };
-    let raw = Storage::open(input, &config.s3).map_err(|err| input_error(err.to_string()))?;
+    let raw = Storage::open(input, &config.s3).map_err(input_error)?;
     let data = Storage::open(&config.location, &config.s3).map_err(output_error)?;
     let errors = data
         .sibling(&config.dead_letter, &config.s3)
         .map_err(output_error)?;
+    let zones = Zones {
+        config,
+        input,
+        data: &data,
+        errors: &errors,
+    };
     let started = Instant::now();
     let mut report = EtlReport::default();
     for day in days {
         let arrival = weir_plugin::time::Timestamp::parse(&format!("{day}T00:00:00Z"))
             .map_err(|_| EtlError::Days(format!("{day:?} is not a day")))?
             .unix_micros;
-        let objects = objects_of_day(&raw, day).map_err(|err| input_error(err.to_string()))?;
-        for (key, size) in objects {
-            let stored = raw
-                .read(&key)
-                .map_err(|err| input_error(format!("{key}: {err}")))?;
-            let text = if stored.starts_with(&[0x1f, 0x8b]) {
-                let mut plain = Vec::new();
-                flate2::read::MultiGzDecoder::new(stored.as_slice())
-                    .read_to_end(&mut plain)
-                    .map_err(|err| input_error(format!("{key}: not gzip: {err}")))?;
-                plain
-            } else {
-                stored
-            };
-            // Named after the object, whole: Firehose's names are unique.
-            // Its entry in the lake's ledger makes a rerun replace all it
-            // wrote, whatever the rules now keep.
-            let identity = InputIdentity::object(&format!("{input}/{key}"));
-            let ledger = Ledger::new(&data, &errors, &config.table, &identity);
-            let previous = ledger.begin().map_err(output_error)?;
-            let mut writer = LakeWriter::new(
-                &data,
-                &errors,
-                &config.table,
-                &identity.tag(),
-                file_options(config),
-            );
-            let mut batch = Batch::new(&format!("{input}/{key}"))
-                .with_max_record_bytes(config.max_record_bytes);
-            // The newline that ends the object begins no record.
-            let body = crate::sources::file::strip_bom(&text);
-            let body = body.strip_suffix(b"\n").unwrap_or(body);
-            let mut lines = body.split(|&b| b == b'\n').filter(|_| !body.is_empty());
-            let mut number = 0u64;
-            let mut position = itoa::Buffer::new();
-            loop {
-                batch.clear();
-                for line in lines.by_ref() {
-                    number += 1;
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    let values = json_values(line);
-                    if values.len() == 1 {
-                        batch.push(values[0], position.format(number), arrival);
-                    } else {
-                        for (index, value) in values.into_iter().enumerate() {
-                            batch.push(value, &format!("{number}.{}", index + 1), arrival);
-                        }
-                    }
-                    if batch.len() >= config.batch_size {
-                        break;
-                    }
-                }
-                if batch.is_empty() {
-                    break;
-                }
-                pipeline.run(&mut batch)?;
-                writer.write(&mut batch).map_err(output_error)?;
-                report.summary.count(&batch);
-            }
-            let (written, published) = writer.finish_listed().map_err(output_error)?;
-            report.summary.withdrawn +=
-                ledger.commit(previous, published).map_err(output_error)? as u64;
-            let total = &mut report.summary.written;
-            total.files += written.files;
-            total.error_files += written.error_files;
-            total.bytes += written.bytes;
+        for (key, size) in objects_of_day(&raw, day).map_err(input_error)? {
+            let text = read_object(&raw, &key).map_err(|source| EtlError::Input {
+                location: format!("{input}/{key}"),
+                source,
+            })?;
+            zones.run_object(pipeline, &key, &text, arrival, &mut report)?;
             report.objects += 1;
             report.raw_bytes += size;
             progress(&key, &report);
@@ -216,6 +178,128 @@ pub fn etl(
     report.summary.take_plugins(pipeline);
     report.summary.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// The bytes of raw object `key`, unpacked if it is gzip.
+fn read_object(raw: &Storage, key: &str) -> std::io::Result<Vec<u8>> {
+    let stored = raw.read(key)?;
+    if !stored.starts_with(&[0x1f, 0x8b]) {
+        return Ok(stored);
+    }
+    let mut plain = Vec::new();
+    flate2::read::MultiGzDecoder::new(stored.as_slice())
+        .read_to_end(&mut plain)
+        .map_err(|err| {
+            std::io::Error::new(err.kind(), format!("it begins like gzip but is not: {err}"))
+        })?;
+    Ok(plain)
+}
+
+/// Where an ETL run reads and writes.
+struct Zones<'a> {
+    config: &'a PipelineConfig,
+    input: &'a Location,
+    data: &'a Storage,
+    errors: &'a Storage,
+}
+
+impl Zones<'_> {
+    /// Run the records of one raw object (`text`, read from `key`) through
+    /// the pipeline into the lake, replacing what an earlier run of the
+    /// same object wrote, and count them into `report`.
+    fn run_object(
+        &self,
+        pipeline: &mut Pipeline,
+        key: &str,
+        text: &[u8],
+        arrival: i64,
+        report: &mut EtlReport,
+    ) -> Result<(), EtlError> {
+        let config = self.config;
+        let output_error = |source| EtlError::Output {
+            location: config.location.to_string(),
+            source,
+        };
+        let name = format!("{}/{key}", self.input);
+        // Named after the object, whole: Firehose's names are unique. Its
+        // entry in the lake's ledger makes a rerun replace all it wrote,
+        // whatever the rules now keep.
+        let identity = InputIdentity::object(&name);
+        let ledger = Ledger::new(self.data, self.errors, &config.table, &identity);
+        let previous = ledger.begin().map_err(output_error)?;
+        let mut writer = LakeWriter::new(
+            self.data,
+            self.errors,
+            &config.table,
+            &identity.tag(),
+            file_options(config),
+        );
+        let mut batch = Batch::new(&name).with_max_record_bytes(config.max_record_bytes);
+        let mut records = Records::of(text);
+        while records.fill(&mut batch, config.batch_size, arrival) {
+            pipeline.run(&mut batch)?;
+            writer.write(&mut batch).map_err(output_error)?;
+            report.summary.count(&batch);
+        }
+        let (written, published) = writer.finish_listed().map_err(output_error)?;
+        report.summary.withdrawn +=
+            ledger.commit(previous, published).map_err(output_error)? as u64;
+        let total = &mut report.summary.written;
+        total.files += written.files;
+        total.error_files += written.error_files;
+        total.bytes += written.bytes;
+        Ok(())
+    }
+}
+
+/// The records of one raw object, line by line, numbered as Firehose's
+/// readers number them: `N` for line N, `N.I` for the I-th of several
+/// records back to back on line N.
+struct Records<'a> {
+    lines: std::slice::Split<'a, u8, fn(&u8) -> bool>,
+    number: u64,
+    position: itoa::Buffer,
+}
+
+impl<'a> Records<'a> {
+    fn of(text: &'a [u8]) -> Records<'a> {
+        // The newline that ends the object begins no record; nor does an
+        // empty object hold an empty one.
+        let body = crate::sources::file::strip_bom(text);
+        let body = body.strip_suffix(b"\n").unwrap_or(body);
+        let newline: fn(&u8) -> bool = |&b| b == b'\n';
+        let mut lines = body.split(newline);
+        if body.is_empty() {
+            lines.next();
+        }
+        Records {
+            lines,
+            number: 0,
+            position: itoa::Buffer::new(),
+        }
+    }
+
+    /// Refill `batch` with up to `batch_size` records (or a little more: a
+    /// line's records stay together); false when none are left.
+    fn fill(&mut self, batch: &mut Batch, batch_size: usize, arrival: i64) -> bool {
+        batch.clear();
+        for line in self.lines.by_ref() {
+            self.number += 1;
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let values = json_values(line);
+            if values.len() == 1 {
+                batch.push(values[0], self.position.format(self.number), arrival);
+            } else {
+                for (index, value) in values.into_iter().enumerate() {
+                    batch.push(value, &format!("{}.{}", self.number, index + 1), arrival);
+                }
+            }
+            if batch.len() >= batch_size {
+                break;
+            }
+        }
+        !batch.is_empty()
+    }
 }
 
 #[cfg(test)]

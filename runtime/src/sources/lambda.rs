@@ -41,16 +41,39 @@ use metrics::BatchMetrics;
 /// Why the host cannot start, or cannot load a pipeline. One line each.
 #[derive(Debug, Error)]
 pub enum HostError {
+    /// A setting of the function (its environment) that cannot work.
     #[error("{0}")]
     Setting(String),
-    #[error("cannot read the pipeline {path}: {message}")]
-    Fetch { path: String, message: String },
+    /// The WebAssembly engine could not be built.
+    #[error("cannot start the WebAssembly engine")]
+    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// `WEIR_PIPELINE` names no bucket.
+    #[error("WEIR_PIPELINE: {0}")]
+    PipelineName(crate::storage::NoBucket),
+    /// The pipeline file could not be read.
+    #[error("cannot read the pipeline {path}")]
+    Fetch {
+        /// The file or object.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The pipeline file is not one Weir can run.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A plugin of the pipeline could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
-    #[error("cannot open the lake at {location}: {message}")]
-    Lake { location: String, message: String },
+    /// The lake could not be opened.
+    #[error("cannot open the lake at {location}")]
+    Lake {
+        /// The lake's location.
+        location: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// How one plugin was made ready, for the start-up report.
@@ -79,9 +102,7 @@ impl Host {
     /// Load the pipeline and open the lake.
     pub fn start(settings: Settings) -> Result<Host, HostError> {
         let engine = PluginEngine::new()
-            .map_err(|err| {
-                HostError::Setting(format!("cannot start the WebAssembly engine: {err}"))
-            })?
+            .map_err(|err| HostError::Engine(err.into()))?
             .with_cache(settings.cache);
         let source = PipelineSource::open(&settings.pipeline)?;
         let active = Active::load(&engine, &source)?;
@@ -128,7 +149,7 @@ impl Host {
         let version = match self.source.version() {
             Ok(version) => version,
             Err(err) => {
-                tracing::warn!(error = %err, "cannot check the pipeline for a change; keeping the one in use");
+                tracing::warn!(error = %crate::ErrorChain(&err), "cannot check the pipeline for a change; keeping the one in use");
                 return;
             }
         };
@@ -143,7 +164,7 @@ impl Host {
         let (text, fetched) = match self.source.fetch() {
             Ok(fetched) => fetched,
             Err(err) => {
-                tracing::warn!(error = %err, "cannot read the changed pipeline; keeping the one in use");
+                tracing::warn!(error = %crate::ErrorChain(&err), "cannot read the changed pipeline; keeping the one in use");
                 return;
             }
         };
@@ -164,7 +185,7 @@ impl Host {
             Err(err) => {
                 tracing::error!(
                     version = %fetched,
-                    error = %err,
+                    error = %crate::ErrorChain(&err),
                     "the changed pipeline failed to load; keeping version {}",
                     self.active.version
                 );
@@ -221,7 +242,7 @@ impl Host {
             &active.data,
             &active.errors,
         )
-        .map_err(HandleError::Firehose)?;
+        .map_err(|err| HandleError::PluginFailed(err.to_string()))?;
         let summary = &transformed.summary;
         let metrics = BatchMetrics {
             kinesis_records: event.records.len() as u64,
@@ -266,7 +287,7 @@ impl Host {
             .unwrap_or_else(crate::sources::etl::yesterday);
         let days = crate::sources::etl::days(&day, &day)?;
         let input = crate::storage::Location::parse(&request.input, std::path::Path::new("."))
-            .map_err(|err| HandleError::EtlRequest(format!("input: {err}")))?;
+            .map_err(HandleError::EtlInput)?;
         let active = &mut self.active;
         let report = crate::sources::etl::etl(
             &active.config,

@@ -20,20 +20,31 @@ use crate::storage::{Location, Storage};
 /// Why a run stopped.
 #[derive(Debug, Error)]
 pub enum RunError {
+    /// A plugin could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The WebAssembly engine could not be built.
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),
-    #[error("cannot read {path}: {source}")]
+    /// The input could not be read.
+    #[error("cannot read {path}")]
     Input {
+        /// The input.
         path: String,
+        /// Why.
+        #[source]
         source: std::io::Error,
     },
-    #[error("cannot write the lake under {path}: {source}")]
+    /// The lake could not be written.
+    #[error("cannot write the lake under {path}")]
     Output {
+        /// The lake.
         path: String,
+        /// Why.
+        #[source]
         source: std::io::Error,
     },
+    /// A plugin failed under `on_plugin_error = "fail"`.
     #[error(transparent)]
     PluginFailed(#[from] PluginFailed),
 }

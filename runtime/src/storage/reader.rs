@@ -6,7 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
@@ -18,6 +19,7 @@ use object_store::{
 };
 
 use super::S3Store;
+use super::aws::{AwsError, AwsProblem};
 
 /// One bucket, read-only. Paths are whole keys within the bucket.
 pub struct S3Reader {
@@ -44,16 +46,20 @@ impl fmt::Display for S3Reader {
     }
 }
 
-fn failed(key: &str, err: impl std::error::Error + ProvideErrorMetadata) -> object_store::Error {
-    if matches!(err.code(), Some("NoSuchKey" | "NotFound")) {
+fn failed<E>(key: &str, err: SdkError<E, HttpResponse>) -> object_store::Error
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    let err = AwsError::of(&err);
+    if err.problem == AwsProblem::NotFound && err.code != "NoSuchBucket" {
         return object_store::Error::NotFound {
             path: key.to_string(),
-            source: super::s3::describe(err).into(),
+            source: Box::new(err),
         };
     }
     object_store::Error::Generic {
         store: "S3",
-        source: format!("{key}: {}", super::s3::describe(err)).into(),
+        source: format!("{key}: {err}").into(),
     }
 }
 

@@ -15,11 +15,11 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
-use aws_sdk_s3::error::DisplayErrorContext;
 use bytes::Bytes;
 use futures::StreamExt;
 use serde::Deserialize;
 
+use super::aws::{AwsError, AwsProblem};
 use super::{InFlight, Location, join_key};
 
 mod objects;
@@ -69,9 +69,18 @@ impl Default for S3Options {
     }
 }
 
+/// A value of the `[s3]` table out of its range; the message names the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadS3Option(String);
+
 impl S3Options {
     /// Check the values; the message names the key at fault.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), BadS3Option> {
+        self.find_fault().map_err(BadS3Option)
+    }
+
+    fn find_fault(&self) -> Result<(), String> {
         if !(5..=5 * 1024).contains(&self.part_size_mib) {
             return Err("s3.part_size_mib must be between 5 and 5120".into());
         }
@@ -163,7 +172,9 @@ impl S3Store {
     /// A client for `bucket`, keys under `prefix`. Nothing is sent yet:
     /// missing credentials show at the first request.
     pub fn connect(bucket: &str, prefix: &str, options: &S3Options) -> io::Result<S3Store> {
-        options.check().map_err(io::Error::other)?;
+        options
+            .check()
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("weir-s3")
@@ -289,7 +300,7 @@ impl S3Store {
                 ticket.shared.part_size,
             )
             .await;
-            ticket.done(result.err());
+            ticket.done(result.err().map(|err| err.to_string()));
         });
         Ok(())
     }
@@ -317,13 +328,15 @@ impl S3Store {
                         Some(at) => tokio::time::timeout_at(at.into(), write)
                             .await
                             .unwrap_or_else(|_| {
-                                Err("not finished before the invocation's deadline".into())
+                                Err(AwsError::new(
+                                    AwsProblem::TimedOut,
+                                    "not finished before the invocation's deadline".into(),
+                                ))
                             }),
                         None => write.await,
                     };
-                    result.map_err(|err| {
-                        io::Error::other(format!("could not write s3://{bucket}/{key}: {err}"))
-                    })
+                    result
+                        .map_err(|err| err.into_io(format!("could not write s3://{bucket}/{key}")))
                 }
             })
             .collect();
@@ -371,9 +384,4 @@ where
     receiver
         .recv()
         .map_err(|_| io::Error::other("the S3 client's runtime stopped"))
-}
-
-/// An SDK error with its whole chain of causes, on one line.
-pub(super) fn describe<E: std::error::Error>(err: E) -> String {
-    DisplayErrorContext(err).to_string().replace('\n', " ")
 }

@@ -18,15 +18,16 @@ pub enum ScaffoldError {
     BadName(String),
     #[error("{0} already exists: choose another name or folder")]
     Exists(String),
-    #[error("the SDK folder {dir}: {source}")]
+    #[error("the SDK folder {dir}")]
     Sdk {
         dir: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write {
         path: String,
+        #[source]
         source: std::io::Error,
     },
 }

@@ -7,7 +7,10 @@ use wasmtime::Trap;
 use crate::engine::Limits;
 use crate::engine::state::PluginState;
 
-use super::one_line;
+/// An error chain on one line.
+fn one_line(err: &wasmtime::Error) -> String {
+    format!("{err:#}").replace('\n', " ")
+}
 
 /// How a call into a plugin failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +46,15 @@ pub struct CallFailure {
 }
 
 impl CallFailure {
+    /// What `err`, from a call into a plugin running in `state` under
+    /// `limits`, says: its kind and the cause in one line.
+    pub(crate) fn of(err: &wasmtime::Error, state: &PluginState, limits: &Limits) -> Self {
+        CallFailure {
+            kind: failure_kind(err),
+            cause: describe_failure(err, state, limits),
+        }
+    }
+
     /// A failure of kind [`FailureKind::Other`].
     pub fn other(cause: String) -> Self {
         CallFailure {
@@ -53,7 +65,7 @@ impl CallFailure {
 }
 
 /// What kind of failure `err`, from a call into a plugin, is.
-pub(super) fn failure_kind(err: &wasmtime::Error) -> FailureKind {
+fn failure_kind(err: &wasmtime::Error) -> FailureKind {
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => FailureKind::Deadline,
         Some(_) => FailureKind::Trap,
@@ -68,11 +80,7 @@ pub(super) fn failure_kind(err: &wasmtime::Error) -> FailureKind {
 }
 
 /// Say in one line why a call into a plugin failed.
-pub(super) fn describe_failure(
-    err: &wasmtime::Error,
-    state: &PluginState,
-    limits: &Limits,
-) -> String {
+fn describe_failure(err: &wasmtime::Error, state: &PluginState, limits: &Limits) -> String {
     let message = one_line(err);
     let mut cause = match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => format!(

@@ -11,12 +11,18 @@ use thiserror::Error;
 
 /// Checkpoints that could not be read or written.
 #[derive(Debug, Error)]
-#[error("checkpoints at {location}: {message}")]
+#[error("checkpoints at {location}")]
 pub struct CheckpointError {
     /// Where they are.
     pub location: String,
     /// What went wrong.
-    pub message: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// An I/O error of kind `kind` saying `message`.
+fn fault(kind: std::io::ErrorKind, message: String) -> std::io::Error {
+    std::io::Error::new(kind, message)
 }
 
 /// Where each shard has got to.
@@ -57,15 +63,16 @@ impl CheckpointStore {
     /// The store at `location` (a file path or `s3://bucket/key`).
     pub fn open(location: &Location) -> Result<CheckpointStore, CheckpointError> {
         let shown = location.to_string();
-        let fail = |message: String| CheckpointError {
+        let fail = |source| CheckpointError {
             location: shown.clone(),
-            message,
+            source,
         };
+        let invalid = |message: &str| fail(fault(std::io::ErrorKind::InvalidInput, message.into()));
         let (parent, key) = match location {
             Location::Local(path) => {
                 let name = path
                     .file_name()
-                    .ok_or_else(|| fail("names no file".into()))?
+                    .ok_or_else(|| invalid("names no file"))?
                     .to_string_lossy()
                     .into_owned();
                 let parent = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
@@ -74,7 +81,7 @@ impl CheckpointStore {
             Location::S3 { bucket, prefix } => {
                 let (dir, name) = prefix.rsplit_once('/').unwrap_or(("", prefix));
                 if name.is_empty() {
-                    return Err(fail("names no object".into()));
+                    return Err(invalid("names no object"));
                 }
                 (
                     Location::S3 {
@@ -85,8 +92,7 @@ impl CheckpointStore {
                 )
             }
         };
-        let storage =
-            Storage::open(&parent, &S3Options::default()).map_err(|err| fail(err.to_string()))?;
+        let storage = Storage::open(&parent, &S3Options::default()).map_err(fail)?;
         Ok(CheckpointStore {
             storage,
             key,
@@ -96,27 +102,25 @@ impl CheckpointStore {
 
     /// The checkpoints, or none yet for `stream`.
     pub fn load(&self, stream: &str) -> Result<Checkpoints, CheckpointError> {
-        let fail = |message: String| CheckpointError {
+        let fail = |source| CheckpointError {
             location: self.shown.clone(),
-            message,
+            source,
         };
         let bytes = match self.storage.read(&self.key) {
             Ok(bytes) => bytes,
-            Err(err)
-                if err.kind() == std::io::ErrorKind::NotFound
-                    || err.to_string().contains("NoSuchKey") =>
-            {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Checkpoints {
                     stream: stream.to_string(),
                     ..Checkpoints::default()
                 });
             }
-            Err(err) => return Err(fail(err.to_string())),
+            Err(err) => return Err(fail(err)),
         };
+        let invalid = |message| fail(fault(std::io::ErrorKind::InvalidData, message));
         let checkpoints: Checkpoints = serde_json::from_slice(&bytes)
-            .map_err(|err| fail(format!("not checkpoints: {err}")))?;
+            .map_err(|err| invalid(format!("not checkpoints: {err}")))?;
         if checkpoints.stream != stream {
-            return Err(fail(format!(
+            return Err(invalid(format!(
                 "they are stream {:?}'s, not {stream:?}'s",
                 checkpoints.stream
             )));
@@ -129,9 +133,9 @@ impl CheckpointStore {
         let bytes = serde_json::to_vec_pretty(checkpoints).expect("checkpoints serialise");
         self.storage
             .write_now(&self.key, &bytes, "application/json")
-            .map_err(|err| CheckpointError {
+            .map_err(|source| CheckpointError {
                 location: self.shown.clone(),
-                message: err.to_string(),
+                source,
             })
     }
 }

@@ -11,6 +11,8 @@ use aws_sdk_kinesis::config::Region;
 use aws_sdk_kinesis::config::http::HttpResponse;
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 
+use crate::storage::aws::AwsError;
+
 /// A Kinesis client and the runtime its requests run on. The callers are
 /// synchronous (the pipeline is), so they block on [`Kinesis::block`].
 pub struct Kinesis {
@@ -99,9 +101,11 @@ pub fn is_permanent<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) ->
     }
 }
 
-/// An SDK error with its chain of causes, on one line.
-pub fn describe<E: std::error::Error>(err: E) -> String {
-    aws_sdk_kinesis::error::DisplayErrorContext(err)
-        .to_string()
-        .replace('\n', " ")
+/// An SDK error in one line: the kind of problem, what the service said,
+/// and what to check (see [`AwsError`]).
+pub fn describe<E>(err: SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    AwsError::of(&err).to_string()
 }

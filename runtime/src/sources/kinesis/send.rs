@@ -17,7 +17,7 @@ use super::client::{Kinesis, describe, is_permanent};
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// The input could not be read.
-    #[error("cannot read the input: {0}")]
+    #[error("cannot read the input")]
     Read(#[from] io::Error),
     /// The service refused a request in a way it will repeat (no such
     /// stream, access denied, no credentials): nothing more is sent.

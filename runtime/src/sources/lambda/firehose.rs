@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::PipelineConfig;
 use crate::config::build::file_options;
 use crate::lake::LakeWriter;
-use crate::pipeline::Pipeline;
 use crate::pipeline::batch::{Batch, Fate};
 use crate::pipeline::summary::Summary;
+use crate::pipeline::{Pipeline, PluginFailed};
 use crate::storage::Storage;
 
 /// Firehose refuses a transformation response larger than this.
@@ -112,37 +112,10 @@ pub fn transform(
     config: &PipelineConfig,
     data: &Storage,
     errors: &Storage,
-) -> Result<Transformed, String> {
+) -> Result<Transformed, PluginFailed> {
     let engine = base64::engine::general_purpose::STANDARD;
-    let mut batch = Batch::new(&format!("firehose:{}", event.stream()))
-        .with_max_record_bytes(config.max_record_bytes);
-    let decoded: Vec<Result<Vec<u8>, String>> = event
-        .records
-        .iter()
-        .map(|record| {
-            engine
-                .decode(record.data.trim())
-                .map_err(|err| format!("the record's data is not base64: {err}"))
-        })
-        .collect();
-    for (record, data) in event.records.iter().zip(&decoded) {
-        let arrival = record.approximate_arrival_timestamp.saturating_mul(1000);
-        match data {
-            Ok(bytes) => {
-                let mut end = bytes.len();
-                while end > 0 && matches!(bytes[end - 1], b'\n' | b'\r') {
-                    end -= 1;
-                }
-                batch.push(&bytes[..end], &record.record_id, arrival);
-            }
-            Err(reason) => {
-                batch.push(record.data.as_bytes(), &record.record_id, arrival);
-                let host = crate::pipeline::batch::Stage::host();
-                batch.reject(batch.len() - 1, &host, "bad-base64", reason);
-            }
-        }
-    }
-    pipeline.run(&mut batch).map_err(|err| err.to_string())?;
+    let mut batch = batch_of(event, config);
+    pipeline.run(&mut batch)?;
     let mut encoder = LakeWriter::new(
         data,
         errors,
@@ -209,6 +182,33 @@ pub fn transform(
         summary,
         over_limit,
     })
+}
+
+/// The event's records as a batch: each record's data decoded, without the
+/// newlines that end it; data that is not base64 rejected as it is.
+fn batch_of(event: &FirehoseEvent, config: &PipelineConfig) -> Batch {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut batch = Batch::new(&format!("firehose:{}", event.stream()))
+        .with_max_record_bytes(config.max_record_bytes);
+    for record in &event.records {
+        let arrival = record.approximate_arrival_timestamp.saturating_mul(1000);
+        match engine.decode(record.data.trim()) {
+            Ok(bytes) => {
+                let mut end = bytes.len();
+                while end > 0 && matches!(bytes[end - 1], b'\n' | b'\r') {
+                    end -= 1;
+                }
+                batch.push(&bytes[..end], &record.record_id, arrival);
+            }
+            Err(err) => {
+                batch.push(record.data.as_bytes(), &record.record_id, arrival);
+                let host = crate::pipeline::batch::Stage::host();
+                let reason = format!("the record's data is not base64: {err}");
+                batch.reject(batch.len() - 1, &host, "bad-base64", &reason);
+            }
+        }
+    }
+    batch
 }
 
 /// Bytes a `ProcessingFailed` answer for `record` takes, near enough.

@@ -71,7 +71,7 @@ pub struct EtlResponse {
 #[derive(Debug, Error)]
 pub enum HandleError {
     /// The event looks like one kind and does not parse as it.
-    #[error("the event looks like a {kind} event but is not one: {source}")]
+    #[error("the event looks like a {kind} event but is not one")]
     Malformed {
         kind: &'static str,
         #[source]
@@ -86,12 +86,9 @@ pub enum HandleError {
     /// written, and Lambda may split the batch to find the record.
     #[error("{0}")]
     PluginFailed(String),
-    /// A Firehose batch could not be transformed.
-    #[error("{0}")]
-    Firehose(String),
-    /// The ETL request names no valid day or input.
-    #[error("{0}")]
-    EtlRequest(String),
+    /// The ETL request's input names no bucket.
+    #[error("the ETL request's input: {0}")]
+    EtlInput(crate::storage::NoBucket),
     /// The ETL run failed.
     #[error(transparent)]
     Etl(#[from] EtlError),

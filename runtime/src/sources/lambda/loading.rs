@@ -72,16 +72,17 @@ pub(super) struct PipelineSource {
 
 impl PipelineSource {
     pub(super) fn open(text: &str) -> Result<PipelineSource, HostError> {
-        let fetch_error = |message: String| HostError::Fetch {
-            path: text.to_string(),
-            message,
-        };
-        let location = Location::parse(text, std::path::Path::new(".")).map_err(fetch_error)?;
+        let location =
+            Location::parse(text, std::path::Path::new(".")).map_err(HostError::PipelineName)?;
         let store = match &location {
             Location::Local(_) => None,
             Location::S3 { bucket, .. } => Some(
-                S3Store::connect(bucket, "", &S3Options::default())
-                    .map_err(|err| fetch_error(err.to_string()))?,
+                S3Store::connect(bucket, "", &S3Options::default()).map_err(|source| {
+                    HostError::Fetch {
+                        path: text.to_string(),
+                        source,
+                    }
+                })?,
             ),
         };
         Ok(PipelineSource { location, store })
@@ -111,24 +112,29 @@ impl PipelineSource {
 
     /// The file's text and its version.
     pub(super) fn fetch(&self) -> Result<(String, String), HostError> {
-        let fail = |message: String| HostError::Fetch {
+        let fail = |source: std::io::Error| HostError::Fetch {
             path: self.shown(),
-            message,
+            source,
         };
         let (bytes, version) = match (&self.location, &self.store) {
-            (Location::S3 { prefix, .. }, Some(store)) => store
-                .read_versioned(prefix)
-                .map_err(|err| fail(err.to_string()))?,
+            (Location::S3 { prefix, .. }, Some(store)) => {
+                store.read_versioned(prefix).map_err(fail)?
+            }
             (location, _) => {
                 let Location::Local(path) = location else {
-                    return Err(fail("no S3 client".into()));
+                    return Err(fail(std::io::Error::other("no S3 client")));
                 };
-                let bytes = std::fs::read(path).map_err(|err| fail(err.to_string()))?;
+                let bytes = std::fs::read(path).map_err(fail)?;
                 let version = checksum(&bytes);
                 (bytes, version)
             }
         };
-        let text = String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            fail(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it is not UTF-8 text",
+            ))
+        })?;
         Ok((text, version))
     }
 
@@ -136,9 +142,9 @@ impl PipelineSource {
     pub(super) fn version(&self) -> Result<String, HostError> {
         match (&self.location, &self.store) {
             (Location::S3 { prefix, .. }, Some(store)) => {
-                store.etag(prefix).map_err(|err| HostError::Fetch {
+                store.etag(prefix).map_err(|source| HostError::Fetch {
                     path: self.shown(),
-                    message: err.to_string(),
+                    source,
                 })
             }
             _ => self.fetch().map(|(_, version)| version),
@@ -202,10 +208,7 @@ impl Active {
         let pipeline = load_pipeline(engine, &config)?;
         let lake_error = |location: &Location| {
             let location = location.to_string();
-            move |err: std::io::Error| HostError::Lake {
-                location,
-                message: err.to_string(),
-            }
+            move |source: std::io::Error| HostError::Lake { location, source }
         };
         let data =
             Storage::open(&config.location, &config.s3).map_err(lake_error(&config.location))?;

@@ -6,8 +6,9 @@ use std::io;
 
 use bytes::Bytes;
 
+use super::S3Store;
 use super::upload::put;
-use super::{S3Store, describe};
+use crate::storage::aws::AwsError;
 use crate::storage::join_key;
 
 impl S3Store {
@@ -31,10 +32,7 @@ impl S3Store {
             let mut objects = Vec::new();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|err| {
-                    io::Error::other(format!(
-                        "cannot list s3://{bucket}/{prefix}: {}",
-                        describe(err)
-                    ))
+                    AwsError::of(&err).into_io(format!("cannot list s3://{bucket}/{prefix}"))
                 })?;
                 for object in page.contents() {
                     let key = object.key().unwrap_or_default();
@@ -64,8 +62,8 @@ impl S3Store {
         let bucket = self.bucket.clone();
         let key = join_key(&self.prefix, key);
         self.block(async move {
-            let fail =
-                |err: String| io::Error::other(format!("cannot read s3://{bucket}/{key}: {err}"));
+            // A missing key (or bucket) reads as not found, as a missing
+            // file does, so callers match on the kind, not the text.
             let object = client
                 .get_object()
                 .bucket(&bucket)
@@ -73,26 +71,12 @@ impl S3Store {
                 .send()
                 .await
                 .map_err(|err| {
-                    // A missing key reads as not found, as a missing file
-                    // does, so callers match on the kind, not the text.
-                    let missing = err
-                        .as_service_error()
-                        .is_some_and(|service| service.is_no_such_key());
-                    if missing {
-                        io::Error::new(
-                            io::ErrorKind::NotFound,
-                            format!("cannot read s3://{bucket}/{key}: no such key"),
-                        )
-                    } else {
-                        fail(describe(err))
-                    }
+                    AwsError::of(&err).into_io(format!("cannot read s3://{bucket}/{key}"))
                 })?;
             let etag = object.e_tag().unwrap_or_default().to_string();
-            let bytes = object
-                .body
-                .collect()
-                .await
-                .map_err(|err| fail(err.to_string()))?;
+            let bytes = object.body.collect().await.map_err(|err| {
+                io::Error::other(format!("cannot read s3://{bucket}/{key}: {err}"))
+            })?;
             Ok((bytes.to_vec(), etag))
         })?
     }
@@ -111,10 +95,7 @@ impl S3Store {
                 .await
                 .map(|head| head.e_tag().unwrap_or_default().to_string())
                 .map_err(|err| {
-                    io::Error::other(format!(
-                        "cannot read s3://{bucket}/{key}: {}",
-                        describe(err)
-                    ))
+                    AwsError::of(&err).into_io(format!("cannot read s3://{bucket}/{key}"))
                 })
         })?
     }
@@ -133,10 +114,7 @@ impl S3Store {
                 .await
                 .map(|_| ())
                 .map_err(|err| {
-                    io::Error::other(format!(
-                        "cannot delete s3://{bucket}/{key}: {}",
-                        describe(err)
-                    ))
+                    AwsError::of(&err).into_io(format!("cannot delete s3://{bucket}/{key}"))
                 })
         })?
     }
@@ -159,7 +137,7 @@ impl S3Store {
                 part_size,
             )
             .await
-            .map_err(|err| io::Error::other(format!("could not write s3://{bucket}/{key}: {err}")))
+            .map_err(|err| err.into_io(format!("could not write s3://{bucket}/{key}")))
         })?
     }
 }

@@ -7,7 +7,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 
-use super::describe;
+use crate::storage::aws::{AwsError, AwsProblem};
 
 /// Write one object: a single PUT up to the part size, a multipart upload
 /// past it (aborted if any part fails, so no parts are left billed).
@@ -18,7 +18,7 @@ pub(super) async fn put(
     body: Bytes,
     content_type: &str,
     part_size: usize,
-) -> Result<(), String> {
+) -> Result<(), AwsError> {
     if body.len() <= part_size {
         client
             .put_object()
@@ -28,7 +28,7 @@ pub(super) async fn put(
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(describe)?;
+            .map_err(|err| AwsError::of(&err))?;
         return Ok(());
     }
     let created = client
@@ -38,10 +38,15 @@ pub(super) async fn put(
         .content_type(content_type)
         .send()
         .await
-        .map_err(describe)?;
+        .map_err(|err| AwsError::of(&err))?;
     let upload_id = created
         .upload_id()
-        .ok_or("the server gave no multipart upload id")?
+        .ok_or_else(|| {
+            AwsError::new(
+                AwsProblem::Other,
+                "the server gave no multipart upload id".into(),
+            )
+        })?
         .to_string();
     let parts = upload_parts(client, bucket, key, &upload_id, body, part_size).await;
     let completed = match parts {
@@ -58,7 +63,7 @@ pub(super) async fn put(
             .send()
             .await
             .map(|_| ())
-            .map_err(describe),
+            .map_err(|err| AwsError::of(&err)),
         Err(err) => Err(err),
     };
     if completed.is_err() {
@@ -82,7 +87,7 @@ async fn upload_parts(
     upload_id: &str,
     body: Bytes,
     part_size: usize,
-) -> Result<Vec<CompletedPart>, String> {
+) -> Result<Vec<CompletedPart>, AwsError> {
     let count = body.len().div_ceil(part_size);
     let mut parts: Vec<CompletedPart> = futures::stream::iter(0..count)
         .map(|index| {
@@ -98,8 +103,12 @@ async fn upload_parts(
                     .body(ByteStream::from(chunk))
                     .send()
                     .await
-                    .map_err(|err| format!("part {number}: {}", describe(err)))?;
-                Ok::<_, String>(
+                    .map_err(|err| {
+                        let mut err = AwsError::of(&err);
+                        err.detail = format!("part {number}: {}", err.detail);
+                        err
+                    })?;
+                Ok::<_, AwsError>(
                     CompletedPart::builder()
                         .part_number(number)
                         .set_e_tag(uploaded.e_tag().map(str::to_string))
