@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use weir::sources::lambda::invocation::Invocation;
+use weir::sources::lambda::invocation::{HandleError, Invocation, Response};
 use weir::sources::lambda::{Host, Settings};
 
 /// When writes must be done: a margin (a fifth of the time left, at most
@@ -53,15 +53,7 @@ fn write_deadline(deadline_ms: u64) -> Option<Instant> {
 
 fn main() -> ExitCode {
     let started = Instant::now();
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_current_span(false)
-        .init();
+    init_logging();
     let check = std::env::args().nth(1).is_some_and(|arg| arg == "--check");
     let host = match Settings::from_env().and_then(Host::start) {
         Ok(host) => host,
@@ -71,24 +63,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let init_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let (pipeline, version) = host.pipeline();
-    let plugins = host.plugins();
-    tracing::info!(
-        pipeline,
-        version,
-        init_ms,
-        plugins = %serde_json::to_string(&plugins).unwrap_or_default(),
-        "ready"
-    );
+    let ready = report_ready(&host, started);
     if check {
-        let report = serde_json::json!({
-            "pipeline": pipeline,
-            "version": version,
-            "init_ms": init_ms,
-            "plugins": plugins,
-        });
-        println!("{report}");
+        println!("{ready}");
         return ExitCode::SUCCESS;
     }
     let host = Arc::new(Mutex::new(host));
@@ -103,29 +80,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let handler = service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let host = host.clone();
-        async move {
-            // The pipeline is synchronous: run it off the runtime's thread.
-            let answer = tokio::task::spawn_blocking(move || {
-                let Ok(mut host) = host.lock() else {
-                    // A batch panicked part way: plugin instances may be in
-                    // any state. A fresh process is the safe way on.
-                    eprintln!("weir-lambda: an earlier batch panicked; exiting for a fresh start");
-                    std::process::exit(1);
-                };
-                let invocation = Invocation::parse(event.payload)?;
-                let deadline = write_deadline(event.context.deadline);
-                host.handle(&invocation, deadline)
-            })
-            .await
-            .map_err(lambda_runtime::Error::from)?;
-            answer.map_err(|err| {
-                tracing::error!(error = %err, "no answer to the invocation");
-                lambda_runtime::Error::from(err.to_string())
-            })
-        }
-    });
+    let handler = service_fn(move |event| answer(host.clone(), event));
     match runtime.block_on(lambda_runtime::run(handler)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -133,4 +88,72 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// JSON log lines on standard error, at the level `WEIR_LOG` names (default
+/// `info`).
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_current_span(false)
+        .init();
+}
+
+/// Log that `host` is ready: its pipeline, version, the time since
+/// `started` and how each plugin's code was obtained. Returns the same as
+/// the JSON `--check` prints.
+fn report_ready(host: &Host, started: Instant) -> serde_json::Value {
+    let init_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (pipeline, version) = host.pipeline();
+    let plugins = host.plugins();
+    tracing::info!(
+        pipeline,
+        version,
+        init_ms,
+        plugins = %serde_json::to_string(&plugins).unwrap_or_default(),
+        "ready"
+    );
+    serde_json::json!({
+        "pipeline": pipeline,
+        "version": version,
+        "init_ms": init_ms,
+        "plugins": plugins,
+    })
+}
+
+/// Answer one invocation: run it on a blocking thread (the pipeline is
+/// synchronous), and log an invocation that gets no answer.
+async fn answer(
+    host: Arc<Mutex<Host>>,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<Response, lambda_runtime::Error> {
+    let answer = tokio::task::spawn_blocking(move || handle(&host, event))
+        .await
+        .map_err(lambda_runtime::Error::from)?;
+    answer.map_err(|err| {
+        tracing::error!(error = %err, "no answer to the invocation");
+        lambda_runtime::Error::from(err.to_string())
+    })
+}
+
+/// Parse an invocation and let the host answer it, before the write
+/// deadline. Exits the process if an earlier batch panicked.
+fn handle(
+    host: &Mutex<Host>,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<Response, HandleError> {
+    let Ok(mut host) = host.lock() else {
+        // A batch panicked part way: plugin instances may be in
+        // any state. A fresh process is the safe way on.
+        eprintln!("weir-lambda: an earlier batch panicked; exiting for a fresh start");
+        std::process::exit(1);
+    };
+    let invocation = Invocation::parse(event.payload)?;
+    let deadline = write_deadline(event.context.deadline);
+    host.handle(&invocation, deadline)
 }

@@ -140,92 +140,18 @@ const SECONDS_PER_DAY: i64 = 86_400;
 impl Timestamp {
     /// Parse an ISO-8601 date-time and convert it to UTC.
     pub fn parse(text: &str) -> Result<Timestamp, TimeError> {
-        let bytes = text.as_bytes();
-        let mut cursor = Cursor { bytes, at: 0 };
-        let year = cursor
-            .digits(4)
-            .ok_or_else(|| error(text, "expected a 4-digit year"))?;
-        cursor
-            .expect(b'-')
-            .ok_or_else(|| error(text, "expected `-` after the year"))?;
-        let month = cursor
-            .digits(2)
-            .ok_or_else(|| error(text, "expected a 2-digit month"))?;
-        cursor
-            .expect(b'-')
-            .ok_or_else(|| error(text, "expected `-` after the month"))?;
-        let day = cursor
-            .digits(2)
-            .ok_or_else(|| error(text, "expected a 2-digit day"))?;
-        if !(1..=12).contains(&month) {
-            return Err(error(text, "month out of range"));
-        }
-        if day == 0 || day > days_in_month(year as i32, month) {
-            return Err(error(text, "day out of range"));
-        }
+        let mut cursor = Cursor {
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        let (year, month, day) = cursor.date(text)?;
         match cursor.next() {
             Some(b'T' | b't' | b' ') => {}
             _ => return Err(error(text, "expected `T` and a time after the date")),
         }
-        let hour = cursor
-            .digits(2)
-            .ok_or_else(|| error(text, "expected a 2-digit hour"))?;
-        cursor
-            .expect(b':')
-            .ok_or_else(|| error(text, "expected `:` after the hour"))?;
-        let minute = cursor
-            .digits(2)
-            .ok_or_else(|| error(text, "expected 2-digit minutes"))?;
-        let mut second = 0;
-        let mut micros = 0;
-        if cursor.peek() == Some(b':') {
-            cursor.at += 1;
-            second = cursor
-                .digits(2)
-                .ok_or_else(|| error(text, "expected 2-digit seconds"))?;
-            if matches!(cursor.peek(), Some(b'.' | b',')) {
-                cursor.at += 1;
-                let start = cursor.at;
-                let mut scale = 100_000;
-                while let Some(digit @ b'0'..=b'9') = cursor.peek() {
-                    micros += u32::from(digit - b'0') * scale;
-                    scale /= 10;
-                    cursor.at += 1;
-                }
-                if cursor.at == start {
-                    return Err(error(text, "expected digits after the decimal point"));
-                }
-            }
-        }
-        if hour > 23 || minute > 59 || second > 59 {
-            return Err(error(text, "time out of range"));
-        }
-        let offset_seconds = match cursor.next() {
-            None => 0,
-            Some(b'Z' | b'z') => 0,
-            Some(sign @ (b'+' | b'-')) => {
-                let hours = cursor
-                    .digits(2)
-                    .ok_or_else(|| error(text, "bad UTC offset"))?;
-                if cursor.peek() == Some(b':') {
-                    cursor.at += 1;
-                }
-                let minutes = if cursor.at < bytes.len() {
-                    cursor
-                        .digits(2)
-                        .ok_or_else(|| error(text, "bad UTC offset"))?
-                } else {
-                    0
-                };
-                if hours > 23 || minutes > 59 {
-                    return Err(error(text, "UTC offset out of range"));
-                }
-                let seconds = i64::from(hours * 3600 + minutes * 60);
-                if sign == b'-' { -seconds } else { seconds }
-            }
-            Some(_) => return Err(error(text, "unexpected character after the time")),
-        };
-        if cursor.at != bytes.len() {
+        let (hour, minute, second, micros) = cursor.time_of_day(text)?;
+        let offset_seconds = cursor.utc_offset(text)?;
+        if cursor.at != text.len() {
             return Err(error(text, "unexpected text after the UTC offset"));
         }
         let days = days_from_civil(year as i32, month, day);
@@ -331,6 +257,106 @@ impl Cursor<'_> {
 
     fn expect(&mut self, want: u8) -> Option<()> {
         (self.next()? == want).then_some(())
+    }
+
+    /// `YYYY-MM-DD` of a date-time, checked to be a day of the calendar:
+    /// (year, month, day). `text` is the whole date-time, for messages.
+    fn date(&mut self, text: &str) -> Result<(u32, u32, u32), TimeError> {
+        let year = self
+            .digits(4)
+            .ok_or_else(|| error(text, "expected a 4-digit year"))?;
+        self.expect(b'-')
+            .ok_or_else(|| error(text, "expected `-` after the year"))?;
+        let month = self
+            .digits(2)
+            .ok_or_else(|| error(text, "expected a 2-digit month"))?;
+        self.expect(b'-')
+            .ok_or_else(|| error(text, "expected `-` after the month"))?;
+        let day = self
+            .digits(2)
+            .ok_or_else(|| error(text, "expected a 2-digit day"))?;
+        if !(1..=12).contains(&month) {
+            return Err(error(text, "month out of range"));
+        }
+        if day == 0 || day > days_in_month(year as i32, month) {
+            return Err(error(text, "day out of range"));
+        }
+        Ok((year, month, day))
+    }
+
+    /// `HH:MM[:SS[.fff…]]`, checked to be a time of day: (hour, minute,
+    /// second, microseconds).
+    fn time_of_day(&mut self, text: &str) -> Result<(u32, u32, u32, u32), TimeError> {
+        let hour = self
+            .digits(2)
+            .ok_or_else(|| error(text, "expected a 2-digit hour"))?;
+        self.expect(b':')
+            .ok_or_else(|| error(text, "expected `:` after the hour"))?;
+        let minute = self
+            .digits(2)
+            .ok_or_else(|| error(text, "expected 2-digit minutes"))?;
+        let mut second = 0;
+        let mut micros = 0;
+        if self.peek() == Some(b':') {
+            self.at += 1;
+            second = self
+                .digits(2)
+                .ok_or_else(|| error(text, "expected 2-digit seconds"))?;
+            if matches!(self.peek(), Some(b'.' | b',')) {
+                self.at += 1;
+                micros = self.fraction_micros(text)?;
+            }
+        }
+        if hour > 23 || minute > 59 || second > 59 {
+            return Err(error(text, "time out of range"));
+        }
+        Ok((hour, minute, second, micros))
+    }
+
+    /// The digits after a decimal point, as microseconds (digits past the
+    /// sixth are read and dropped).
+    fn fraction_micros(&mut self, text: &str) -> Result<u32, TimeError> {
+        let start = self.at;
+        let mut micros = 0;
+        let mut scale = 100_000;
+        while let Some(digit @ b'0'..=b'9') = self.peek() {
+            micros += u32::from(digit - b'0') * scale;
+            scale /= 10;
+            self.at += 1;
+        }
+        if self.at == start {
+            return Err(error(text, "expected digits after the decimal point"));
+        }
+        Ok(micros)
+    }
+
+    /// The UTC offset after a time, in seconds east of UTC: `Z`, `±HH[:MM]`
+    /// or nothing (UTC).
+    fn utc_offset(&mut self, text: &str) -> Result<i64, TimeError> {
+        match self.next() {
+            None => Ok(0),
+            Some(b'Z' | b'z') => Ok(0),
+            Some(sign @ (b'+' | b'-')) => {
+                let hours = self
+                    .digits(2)
+                    .ok_or_else(|| error(text, "bad UTC offset"))?;
+                if self.peek() == Some(b':') {
+                    self.at += 1;
+                }
+                let minutes = if self.at < self.bytes.len() {
+                    self.digits(2)
+                        .ok_or_else(|| error(text, "bad UTC offset"))?
+                } else {
+                    0
+                };
+                if hours > 23 || minutes > 59 {
+                    return Err(error(text, "UTC offset out of range"));
+                }
+                let seconds = i64::from(hours * 3600 + minutes * 60);
+                Ok(if sign == b'-' { -seconds } else { seconds })
+            }
+            Some(_) => Err(error(text, "unexpected character after the time")),
+        }
     }
 
     #[inline(always)]

@@ -1,11 +1,18 @@
 //! `weir consume`: every shard of a Kinesis stream through the pipeline into the lake.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
-use weir::config::PipelineFile;
 use weir::config::build::load_pipeline;
+use weir::config::{PipelineConfig, PipelineFile};
+use weir::sources::kinesis::checkpoint::CheckpointStore;
+use weir::sources::kinesis::client::Kinesis;
+use weir::sources::kinesis::consume::{ConsumeOptions, ConsumeReport, consume};
+use weir::sources::kinesis::shard::LakeTarget;
+use weir::storage::Storage;
 
 use super::{engine, json_line, location_arg, redirect_output};
 
@@ -59,7 +66,7 @@ pub fn execute(args: Args) -> Result<()> {
         bail!("--batch-records must be 1 to 10000, not {batch_records}");
     }
     let checkpoint = checkpoint.unwrap_or_else(|| format!("weir-checkpoints-{stream}.json"));
-    let options = weir::sources::kinesis::consume::ConsumeOptions {
+    let options = ConsumeOptions {
         stream,
         batch_records,
         from_latest: latest,
@@ -72,8 +79,8 @@ pub fn execute(args: Args) -> Result<()> {
 
 /// `weir consume`.
 fn consume_command(
-    mut config: weir::config::PipelineConfig,
-    options: weir::sources::kinesis::consume::ConsumeOptions,
+    mut config: PipelineConfig,
+    options: ConsumeOptions,
     endpoint: Option<&str>,
     out: Option<String>,
     checkpoint: &str,
@@ -82,64 +89,91 @@ fn consume_command(
     redirect_output(&mut config, out)?;
     let engine = engine()?;
     let mut pipeline = load_pipeline(&engine, &config)?;
-    let data = weir::storage::Storage::open(&config.location, &config.s3)
-        .with_context(|| format!("cannot open the lake at {}", config.location))?;
-    let errors = data
-        .sibling(&config.dead_letter, &config.s3)
-        .with_context(|| format!("cannot open the dead letters at {}", config.dead_letter))?;
-    let store = weir::sources::kinesis::checkpoint::CheckpointStore::open(&location_arg(
-        "--checkpoint",
-        checkpoint,
-    )?)?;
-    let kinesis = weir::sources::kinesis::client::Kinesis::connect(endpoint)
-        .context("cannot start the Kinesis client")?;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        kinesis.spawn(async move {
-            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending::<()>().await } } => {}
-            }
-            eprintln!("stopping after the batch in hand is written");
-            stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        });
-    }
+    let (data, errors) = open_lake(&config)?;
+    let store = CheckpointStore::open(&location_arg("--checkpoint", checkpoint)?)?;
+    let kinesis = Kinesis::connect(endpoint).context("cannot start the Kinesis client")?;
+    let stop = stop_on_signal(&kinesis);
     let started = std::time::Instant::now();
-    let target = weir::sources::kinesis::shard::LakeTarget {
+    let target = LakeTarget {
         config: &config,
         data: &data,
         errors: &errors,
     };
     let bar = ProgressBar::new_spinner();
-    let report = weir::sources::kinesis::consume::consume(
+    let mut report = consume(
         &kinesis,
         &options,
         &mut pipeline,
         &target,
         &store,
         &stop,
-        &mut |report| {
-            bar.set_message(format!(
-                "{} events: {} kept, {} dropped, {} rejected",
-                report.summary.read,
-                report.summary.kept,
-                report.summary.dropped,
-                report.summary.rejected
-            ));
-            bar.tick();
-        },
+        &mut |report| show_progress(&bar, report),
     )?;
     bar.finish_and_clear();
-    let mut report = report;
     report.summary.elapsed = started.elapsed();
     report.summary.take_plugins(&pipeline);
+    print_report(&report, &options.stream, checkpoint, &config);
+    if json {
+        let stopped = stop.load(Ordering::SeqCst);
+        println!(
+            "{}",
+            json_line(&ConsumeJson {
+                report: &report,
+                stopped
+            })?
+        );
+    }
+    let summary = &report.summary;
+    if !summary.balanced() {
+        bail!("events unaccounted for: {summary:?}");
+    }
+    Ok(())
+}
+
+/// The lake and its dead letters, opened.
+fn open_lake(config: &PipelineConfig) -> Result<(Storage, Storage)> {
+    let data = Storage::open(&config.location, &config.s3)
+        .with_context(|| format!("cannot open the lake at {}", config.location))?;
+    let errors = data
+        .sibling(&config.dead_letter, &config.s3)
+        .with_context(|| format!("cannot open the dead letters at {}", config.dead_letter))?;
+    Ok((data, errors))
+}
+
+/// A flag set on Ctrl-C or SIGTERM, watched for on the Kinesis client's
+/// runtime: the consumer stops once the batch in hand is written.
+fn stop_on_signal(kinesis: &Kinesis) -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    kinesis.spawn(async move {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+        eprintln!("stopping after the batch in hand is written");
+        flag.store(true, Ordering::SeqCst);
+    });
+    stop
+}
+
+/// The spinner's line after a batch: the events so far and their fates.
+fn show_progress(bar: &ProgressBar, report: &ConsumeReport) {
+    bar.set_message(format!(
+        "{} events: {} kept, {} dropped, {} rejected",
+        report.summary.read, report.summary.kept, report.summary.dropped, report.summary.rejected
+    ));
+    bar.tick();
+}
+
+/// The summary on standard error: the events, the Kinesis side (records,
+/// batches, shards, where the checkpoints are) and where the output went.
+fn print_report(report: &ConsumeReport, stream: &str, checkpoint: &str, config: &PipelineConfig) {
     let summary = &report.summary;
     eprintln!("{summary}");
     eprintln!(
         "stream {}: {} Kinesis records in {} batches ({} resumed) from {} shards ({} finished); checkpoints: {checkpoint}",
-        options.stream,
+        stream,
         report.kinesis_records,
         report.batches,
         report.resumed,
@@ -151,26 +185,12 @@ fn consume_command(
         config.location.join(&config.table),
         config.dead_letter.join(&config.table)
     );
-    if json {
-        let stopped = stop.load(std::sync::atomic::Ordering::SeqCst);
-        println!(
-            "{}",
-            json_line(&ConsumeJson {
-                report: &report,
-                stopped
-            })?
-        );
-    }
-    if !summary.balanced() {
-        bail!("events unaccounted for: {summary:?}");
-    }
-    Ok(())
 }
 
 /// `weir consume --json`: the report, and whether a signal stopped it.
 #[derive(serde::Serialize)]
 struct ConsumeJson<'a> {
     #[serde(flatten)]
-    report: &'a weir::sources::kinesis::consume::ConsumeReport,
+    report: &'a ConsumeReport,
     stopped: bool,
 }

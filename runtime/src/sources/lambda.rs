@@ -23,6 +23,7 @@ use crate::config::ConfigError;
 use crate::engine::PluginEngine;
 use crate::engine::cache::Obtained;
 use crate::engine::plugin::LoadError;
+use crate::lake::commit::Committed;
 use crate::pipeline::PluginStats;
 use crate::sources::kinesis::shard::{self, LakeTarget, Outcome};
 
@@ -374,20 +375,8 @@ impl Host {
             tracing::error!(error = %cause, "a plugin failed and on_plugin_error = \"fail\"; failing the invocation");
             return Err(HandleError::PluginFailed(cause));
         }
-        for failure in &committed.failures {
-            tracing::error!(error = %failure, "part of the batch is not durable");
-        }
-        for failure in &committed.not_withdrawn {
-            tracing::error!(error = %failure, "could not remove an object that holds retried records; a retry of the same records replaces it");
-        }
-        let response = match committed.retry_from {
-            Some(unit) => BatchResponse {
-                batch_item_failures: vec![ItemFailure {
-                    item_identifier: event.records[unit].kinesis.sequence_number.clone(),
-                }],
-            },
-            None => BatchResponse::default(),
-        };
+        log_commit_failures(&committed);
+        let response = retry_response(event, &committed);
         let metrics = BatchMetrics {
             kinesis_records: event.records.len() as u64,
             retried,
@@ -402,25 +391,60 @@ impl Host {
                 started,
             )
         };
-        tracing::info!(
-            pipeline = %metrics.pipeline,
-            version = %metrics.version,
-            stream = %stream,
-            shard = %shard,
-            kinesis_records = metrics.kinesis_records,
-            records = metrics.records_in,
-            kept = metrics.kept,
-            dropped = metrics.dropped,
-            rejected = metrics.rejected,
-            retried = metrics.retried,
-            objects = metrics.objects_written,
-            bytes = metrics.bytes_written,
-            withdrawn = committed.withdrawn,
-            retry_from = response.batch_item_failures.first().map(|failure| failure.item_identifier.as_str()),
-            ms = metrics.batch_ms,
-            "batch"
-        );
+        log_kinesis_batch(&metrics, stream, shard, &committed, &response);
         self.publish(&metrics, &before);
         Ok(response)
     }
+}
+
+/// Log each file of a Kinesis batch that is not durable, and each that
+/// should have been withdrawn and was not.
+fn log_commit_failures(committed: &Committed) {
+    for failure in &committed.failures {
+        tracing::error!(error = %failure, "part of the batch is not durable");
+    }
+    for failure in &committed.not_withdrawn {
+        tracing::error!(error = %failure, "could not remove an object that holds retried records; a retry of the same records replaces it");
+    }
+}
+
+/// The answer to Lambda: the first record whose output is not durable, by
+/// its sequence number, for Lambda to retry from; none when all of it is.
+fn retry_response(event: &KinesisEvent, committed: &Committed) -> BatchResponse {
+    match committed.retry_from {
+        Some(unit) => BatchResponse {
+            batch_item_failures: vec![ItemFailure {
+                item_identifier: event.records[unit].kinesis.sequence_number.clone(),
+            }],
+        },
+        None => BatchResponse::default(),
+    }
+}
+
+/// The one JSON log line of a Kinesis batch of `stream`'s `shard`.
+fn log_kinesis_batch(
+    metrics: &BatchMetrics,
+    stream: &str,
+    shard: &str,
+    committed: &Committed,
+    response: &BatchResponse,
+) {
+    tracing::info!(
+        pipeline = %metrics.pipeline,
+        version = %metrics.version,
+        stream = %stream,
+        shard = %shard,
+        kinesis_records = metrics.kinesis_records,
+        records = metrics.records_in,
+        kept = metrics.kept,
+        dropped = metrics.dropped,
+        rejected = metrics.rejected,
+        retried = metrics.retried,
+        objects = metrics.objects_written,
+        bytes = metrics.bytes_written,
+        withdrawn = committed.withdrawn,
+        retry_from = response.batch_item_failures.first().map(|failure| failure.item_identifier.as_str()),
+        ms = metrics.batch_ms,
+        "batch"
+    );
 }

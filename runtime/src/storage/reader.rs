@@ -109,54 +109,19 @@ async fn fetch(
     options: GetOptions,
 ) -> object_store::Result<(ObjectMeta, std::ops::Range<u64>, Bytes)> {
     if options.head {
-        let head = client
-            .head_object()
-            .bucket(&bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|err| failed(&key, err))?;
-        let size = head.content_length().unwrap_or(0).max(0) as u64;
-        let meta = ObjectMeta {
-            location: path(&key)?,
-            last_modified: time(head.last_modified()),
-            size,
-            e_tag: head.e_tag().map(str::to_string),
-            version: None,
-        };
-        return Ok((meta, 0..size, Bytes::new()));
+        return head(&client, &bucket, &key).await;
     }
     let requested = options.range.is_some();
-    let range = options.range.map(|range| match range {
-        GetRange::Bounded(range) => {
-            format!("bytes={}-{}", range.start, range.end.saturating_sub(1))
-        }
-        GetRange::Offset(start) => format!("bytes={start}-"),
-        GetRange::Suffix(length) => format!("bytes=-{length}"),
-    });
     let object = client
         .get_object()
         .bucket(&bucket)
         .key(&key)
-        .set_range(range)
+        .set_range(options.range.map(range_header))
         .send()
         .await
         .map_err(|err| failed(&key, err))?;
     let length = object.content_length().unwrap_or(0).max(0) as u64;
-    let (range, size) = match (object.content_range(), requested) {
-        (Some(header), _) => content_range(header).ok_or_else(|| object_store::Error::Generic {
-            store: "S3",
-            source: format!("{key}: the server answered with a bad Content-Range {header:?}")
-                .into(),
-        })?,
-        (None, false) => (0..length, length),
-        (None, true) => {
-            return Err(object_store::Error::Generic {
-                store: "S3",
-                source: format!("{key}: the server ignored the byte range asked for").into(),
-            });
-        }
-    };
+    let (range, size) = answered_range(&key, object.content_range(), requested, length)?;
     let meta = ObjectMeta {
         location: path(&key)?,
         last_modified: time(object.last_modified()),
@@ -168,22 +133,82 @@ async fn fetch(
         .body
         .collect()
         .await
-        .map_err(|err| object_store::Error::Generic {
-            store: "S3",
-            source: format!("{key}: {err}").into(),
-        })?
+        .map_err(|err| generic(format!("{key}: {err}")))?
         .into_bytes();
     if bytes.len() as u64 != range.end - range.start {
-        return Err(object_store::Error::Generic {
-            store: "S3",
-            source: format!(
-                "{key}: the server sent {} bytes for the range {range:?}",
-                bytes.len()
-            )
-            .into(),
-        });
+        return Err(generic(format!(
+            "{key}: the server sent {} bytes for the range {range:?}",
+            bytes.len()
+        )));
     }
     Ok((meta, range, bytes))
+}
+
+/// An object's metadata only (a `HeadObject`), as [`fetch`] answers it:
+/// the whole object's range, and no bytes.
+async fn head(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> object_store::Result<(ObjectMeta, std::ops::Range<u64>, Bytes)> {
+    let head = client
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|err| failed(key, err))?;
+    let size = head.content_length().unwrap_or(0).max(0) as u64;
+    let meta = ObjectMeta {
+        location: path(key)?,
+        last_modified: time(head.last_modified()),
+        size,
+        e_tag: head.e_tag().map(str::to_string),
+        version: None,
+    };
+    Ok((meta, 0..size, Bytes::new()))
+}
+
+/// The HTTP `Range` header of a range the query engine asks for.
+fn range_header(range: GetRange) -> String {
+    match range {
+        GetRange::Bounded(range) => {
+            format!("bytes={}-{}", range.start, range.end.saturating_sub(1))
+        }
+        GetRange::Offset(start) => format!("bytes={start}-"),
+        GetRange::Suffix(length) => format!("bytes=-{length}"),
+    }
+}
+
+/// The range of `key` the server sent and the object's size: from its
+/// `Content-Range` (`header`), else the whole object of `length` bytes —
+/// an error when a range was `requested` and the server ignored it.
+fn answered_range(
+    key: &str,
+    header: Option<&str>,
+    requested: bool,
+    length: u64,
+) -> object_store::Result<(std::ops::Range<u64>, u64)> {
+    match (header, requested) {
+        (Some(header), _) => content_range(header).ok_or_else(|| {
+            generic(format!(
+                "{key}: the server answered with a bad Content-Range {header:?}"
+            ))
+        }),
+        (None, false) => Ok((0..length, length)),
+        (None, true) => Err(generic(format!(
+            "{key}: the server ignored the byte range asked for"
+        ))),
+    }
+}
+
+/// An S3 failure the query engine can only report: `message` names the key
+/// and what went wrong.
+fn generic(message: String) -> object_store::Error {
+    object_store::Error::Generic {
+        store: "S3",
+        source: message.into(),
+    }
 }
 
 #[async_trait]

@@ -211,23 +211,7 @@ pub fn drive_into(
 ) -> Result<(u64, [u64; 3]), String> {
     let mut parquet = match encoding {
         Encoding::Json => None,
-        Encoding::Parquet(specs) => {
-            let columns = Columns::new(specs.clone());
-            let properties = FileOptions {
-                format: Format::Parquet,
-                compression: Compression::Snappy,
-                columns: specs.clone(),
-                max_rows: u64::MAX,
-                max_bytes: u64::MAX,
-                partitions: Arc::from(Vec::new()),
-                time_field: String::new(),
-            }
-            .parquet_properties();
-            let writer =
-                ArrowWriter::try_new(Vec::new(), columns.schema().clone(), Some(properties))
-                    .map_err(|err| err.to_string())?;
-            Some((columns, writer))
-        }
+        Encoding::Parquet(specs) => Some(ParquetSink::new(specs)?),
     };
     let mut pipeline = pipeline;
     let mut batch = Batch::new("bench");
@@ -237,75 +221,131 @@ pub fn drive_into(
     let mut position = itoa::Buffer::new();
     let mut path = String::new();
     for (chunk_index, chunk) in lines.chunks(batch_size).enumerate() {
-        batch.clear();
-        for (offset, line) in chunk.iter().enumerate() {
-            batch.push(
-                line,
-                position.format(chunk_index * batch_size + offset + 1),
-                0,
-            );
-        }
+        fill_batch(&mut batch, chunk, chunk_index * batch_size, &mut position);
         if let Some(pipeline) = pipeline.as_deref_mut() {
             pipeline.run(&mut batch).map_err(|err| err.to_string())?;
         }
         out.clear();
         path.clear();
-        if let Some((columns, writer)) = parquet.as_mut() {
-            columns.begin_batch(batch.arena());
-            for record in batch.records() {
-                match &record.fate {
-                    Fate::Alive { fields, .. } => {
-                        columns
-                            .append(batch.arena(), fields)
-                            .map_err(|err| err.reason)?;
-                        counts[0] += 1;
-                    }
-                    Fate::Dropped { .. } => counts[1] += 1,
-                    Fate::Rejected(_) => counts[2] += 1,
-                }
-            }
-            if columns.rows() >= PARQUET_ROW_GROUP {
-                writer
-                    .write(&columns.finish())
-                    .map_err(|err| err.to_string())?;
-            }
+        if let Some(sink) = parquet.as_mut() {
+            sink.append(&batch, &mut counts)?;
             continue;
         }
-        let writer = ObjectWriter::new(batch.arena());
-        let mut last_partition: &[(u32, weir_plugin::layout::Span)] = &[];
-        for record in batch.records() {
-            match &record.fate {
-                Fate::Alive { fields, partition } => {
-                    counts[0] += 1;
-                    // As the lake writer does: a folder per run of records
-                    // with the same partition values.
-                    if path.is_empty() || !batch.same_partition(partition, last_partition) {
-                        batch.partition_path(partition, &mut path);
-                        last_partition = partition;
-                    }
-                    out.extend_from_slice(path.as_bytes());
-                    out.push(b'/');
-                    writer.write(&mut out, fields);
-                    out.push(b'\n');
-                }
-                Fate::Dropped { .. } => counts[1] += 1,
-                Fate::Rejected(_) => counts[2] += 1,
-            }
-        }
+        encode_json(&batch, &mut out, &mut path, &mut counts);
         if hash_output {
             hash.write(&out);
         }
     }
-    if let Some((mut columns, mut writer)) = parquet {
-        writer
-            .write(&columns.finish())
-            .map_err(|err| err.to_string())?;
-        let bytes = writer.into_inner().map_err(|err| err.to_string())?;
+    if let Some(sink) = parquet {
+        let bytes = sink.finish()?;
         if hash_output {
             hash.write(&bytes);
         }
     }
     Ok((hash.0, counts))
+}
+
+/// Put `chunk` into `batch` as its only records, positioned by line number
+/// (the first line of the chunk is line `first_index + 1`).
+fn fill_batch(
+    batch: &mut Batch,
+    chunk: &[Vec<u8>],
+    first_index: usize,
+    position: &mut itoa::Buffer,
+) {
+    batch.clear();
+    for (offset, line) in chunk.iter().enumerate() {
+        batch.push(line, position.format(first_index + offset + 1), 0);
+    }
+}
+
+/// Count each record of `batch` as kept, dropped or rejected (`counts` in
+/// that order) and write the kept ones to `out` as the lake writer would:
+/// each JSON line after its partition folder. `path` holds the folder.
+fn encode_json(batch: &Batch, out: &mut Vec<u8>, path: &mut String, counts: &mut [u64; 3]) {
+    let writer = ObjectWriter::new(batch.arena());
+    let mut last_partition: &[(u32, weir_plugin::layout::Span)] = &[];
+    for record in batch.records() {
+        match &record.fate {
+            Fate::Alive { fields, partition } => {
+                counts[0] += 1;
+                // As the lake writer does: a folder per run of records
+                // with the same partition values.
+                if path.is_empty() || !batch.same_partition(partition, last_partition) {
+                    batch.partition_path(partition, path);
+                    last_partition = partition;
+                }
+                out.extend_from_slice(path.as_bytes());
+                out.push(b'/');
+                writer.write(out, fields);
+                out.push(b'\n');
+            }
+            Fate::Dropped { .. } => counts[1] += 1,
+            Fate::Rejected(_) => counts[2] += 1,
+        }
+    }
+}
+
+/// One Parquet file, built in memory from every batch's kept events, in
+/// row groups of [`PARQUET_ROW_GROUP`] rows as the lake writes them.
+struct ParquetSink {
+    columns: Columns,
+    writer: ArrowWriter<Vec<u8>>,
+}
+
+impl ParquetSink {
+    /// An empty file of the columns `specs`, compressed as the lake's
+    /// default Parquet.
+    fn new(specs: &Arc<[ColumnSpec]>) -> Result<ParquetSink, String> {
+        let columns = Columns::new(specs.clone());
+        let properties = FileOptions {
+            format: Format::Parquet,
+            compression: Compression::Snappy,
+            columns: specs.clone(),
+            max_rows: u64::MAX,
+            max_bytes: u64::MAX,
+            partitions: Arc::from(Vec::new()),
+            time_field: String::new(),
+        }
+        .parquet_properties();
+        let writer = ArrowWriter::try_new(Vec::new(), columns.schema().clone(), Some(properties))
+            .map_err(|err| err.to_string())?;
+        Ok(ParquetSink { columns, writer })
+    }
+
+    /// Count each record of `batch` as kept, dropped or rejected (`counts`
+    /// in that order), add the kept ones to the columns, and write a row
+    /// group once the columns hold one.
+    fn append(&mut self, batch: &Batch, counts: &mut [u64; 3]) -> Result<(), String> {
+        let columns = &mut self.columns;
+        columns.begin_batch(batch.arena());
+        for record in batch.records() {
+            match &record.fate {
+                Fate::Alive { fields, .. } => {
+                    columns
+                        .append(batch.arena(), fields)
+                        .map_err(|err| err.reason)?;
+                    counts[0] += 1;
+                }
+                Fate::Dropped { .. } => counts[1] += 1,
+                Fate::Rejected(_) => counts[2] += 1,
+            }
+        }
+        if columns.rows() >= PARQUET_ROW_GROUP {
+            self.writer
+                .write(&columns.finish())
+                .map_err(|err| err.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Write the last row group and close the file: its bytes.
+    fn finish(mut self) -> Result<Vec<u8>, String> {
+        self.writer
+            .write(&self.columns.finish())
+            .map_err(|err| err.to_string())?;
+        self.writer.into_inner().map_err(|err| err.to_string())
+    }
 }
 
 /// Rows per Parquet row group in the benchmark, as the lake writes them.

@@ -13,20 +13,27 @@
 //! - A batch only partly written is resumed from the first record not
 //!   durable, after a pause.
 //! - Checkpoints live in a local file (default) or an S3 object.
+//!
+//! [`read`] lists the shards and forms each one's next batch; this module
+//! gives each shard its turn and writes its batches.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::types::ShardIteratorType;
 use thiserror::Error;
 
-use super::client::{Kinesis, describe, is_permanent};
+use super::client::Kinesis;
+use crate::lake::commit::Committed;
 use crate::pipeline::Pipeline;
 use crate::pipeline::summary::Summary;
-use crate::sources::kinesis::checkpoint::{CheckpointError, CheckpointStore, ShardCheckpoint};
+use crate::sources::kinesis::checkpoint::{CheckpointError, CheckpointStore, Checkpoints};
 use crate::sources::kinesis::shard::{LakeTarget, ShardRecord, find_poison, process};
+
+mod read;
+
+use read::{Held, Live, list_shards, next_batch};
 
 /// Why a consumer stopped.
 #[derive(Debug, Error)]
@@ -75,36 +82,9 @@ pub struct ConsumeReport {
     pub shards: u64,
 }
 
-/// A record read and not yet durable.
-struct Held {
-    data: Vec<u8>,
-    sequence: String,
-    arrival_micros: i64,
-}
-
-/// What the consumer knows of a shard while it runs.
-#[derive(Default)]
-struct Live {
-    parents: Vec<String>,
-    closed: bool,
-    /// `None` before the first `GetShardIterator`, and once the shard is
-    /// read to its end.
-    iterator: Option<String>,
-    started: bool,
-    ended: bool,
-    buffer: VecDeque<Held>,
-    caught_up: bool,
-    failures: u32,
-    /// Reads that failed in a row (throttling, passing errors).
-    read_failures: u32,
-    retry_at: Option<Instant>,
-}
-
-/// Sequence numbers are decimal strings of up to 128 bits: compare them as
-/// numbers.
-fn sequence_order(a: &str, b: &str) -> std::cmp::Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-}
+/// How often the stream's shards are listed again, to find those a reshard
+/// made (a shard that ends also has them listed at once).
+const LIST_EVERY: Duration = Duration::from_secs(10);
 
 /// Consume the stream until it is drained (with `until_drained`) or `stop`
 /// is set. `progress` is told the report after each batch.
@@ -122,149 +102,48 @@ pub fn consume(
         && checkpoints.shards.is_empty()
         && checkpoints.read_from_millis.is_none()
     {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_millis() as i64);
-        checkpoints.read_from_millis = Some(now);
-        store.save(&checkpoints)?;
+        start_from_now(&mut checkpoints, store)?;
     }
-    let mut live: BTreeMap<String, Live> = BTreeMap::new();
-    let mut report = ConsumeReport::default();
-    let mut listed_at: Option<Instant> = None;
+    let mut consumer = Consumer {
+        kinesis,
+        options,
+        pipeline,
+        target,
+        store,
+        checkpoints,
+        live: BTreeMap::new(),
+        report: ConsumeReport::default(),
+        listed_at: None,
+    };
     loop {
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        if listed_at.is_none_or(|at| at.elapsed() > Duration::from_secs(10)) {
-            list_shards(kinesis, &options.stream, &mut live)?;
-            listed_at = Some(Instant::now());
-            report.shards = live.len() as u64;
-        }
-        let mut worked = false;
-        let mut drained = true;
-        let ids: Vec<String> = live.keys().cloned().collect();
-        for id in ids {
-            if stop.load(Ordering::SeqCst) {
-                break;
-            }
-            let state = checkpoints.shards.entry(id.clone()).or_default().clone();
-            if state.finished {
-                continue;
-            }
-            let ready = live[&id].parents.iter().all(|parent| {
-                !live.contains_key(parent)
-                    || checkpoints.shards.get(parent).is_some_and(|p| p.finished)
-            });
-            if !ready {
-                drained = false;
-                continue;
-            }
-            let shard = live.get_mut(&id).expect("listed");
-            if shard.retry_at.is_some_and(|at| Instant::now() < at) {
-                drained = false;
-                continue;
-            }
-            let read_from = checkpoints.read_from_millis;
-            let batch = next_batch(kinesis, options, &id, shard, &state, read_from)?;
-            let Some(batch) = batch else {
-                if shard.ended && shard.buffer.is_empty() {
-                    let entry = checkpoints.shards.get_mut(&id).expect("present");
-                    entry.finished = true;
-                    entry.pending = None;
-                    store.save(&checkpoints)?;
-                    report.shards_finished += 1;
-                    listed_at = None;
-                    worked = true;
-                } else if !shard.caught_up {
-                    drained = false;
-                }
-                continue;
-            };
-            worked = true;
-            drained = false;
-            let first = batch[0].sequence.clone();
-            let last = batch[batch.len() - 1].sequence.clone();
-            checkpoints.shards.get_mut(&id).expect("present").pending = Some((first, last.clone()));
-            store.save(&checkpoints)?;
-            let outcome = process(
-                pipeline,
-                target,
-                &options.stream,
-                &id,
-                batch.iter().map(|held| ShardRecord {
-                    data: Ok(&held.data),
-                    sequence: &held.sequence,
-                    arrival_micros: held.arrival_micros,
-                }),
-                None,
-            );
-            if let Some(failure) = &outcome.plugin_failed {
-                // Under `on_plugin_error = "fail"` the batch would fail the
-                // same way forever: stop, naming the record. The batch stays
-                // pending, so a restart after a fix forms it again.
-                let records = batch.iter().map(|held| ShardRecord {
-                    data: Ok(&held.data),
-                    sequence: &held.sequence,
-                    arrival_micros: held.arrival_micros,
-                });
-                let message = match find_poison(pipeline, records) {
-                    Some((position, failure)) => format!("{id}: record {position}: {failure}"),
-                    None => format!(
-                        "{id}: the batch of records {} to {} (no record fails alone): {failure}",
-                        batch[0].sequence,
-                        batch[batch.len() - 1].sequence
-                    ),
-                };
-                return Err(ConsumeError::PluginFailed {
-                    stream: options.stream.clone(),
-                    message,
-                });
-            }
-            for failure in &outcome.committed.failures {
-                tracing::error!(shard = %id, error = %failure, "part of a batch is not durable");
-            }
-            for failure in &outcome.committed.not_withdrawn {
-                tracing::error!(shard = %id, error = %failure, "could not remove an object that holds records to be written again; writing them again replaces it");
-            }
-            report.summary.add(&outcome.summary);
-            let entry = checkpoints.shards.get_mut(&id).expect("present");
-            match outcome.committed.retry_from {
-                None => {
-                    report.kinesis_records += batch.len() as u64;
-                    report.batches += 1;
-                    entry.after = Some(last);
-                    entry.pending = None;
-                    shard.failures = 0;
-                    shard.retry_at = None;
-                }
-                Some(point) => {
-                    report.kinesis_records += point as u64;
-                    report.resumed += 1;
-                    if point > 0 {
-                        entry.after = Some(batch[point - 1].sequence.clone());
-                    }
-                    entry.pending = Some((batch[point].sequence.clone(), last));
-                    // The rest is written again, as the same batch, after a
-                    // pause that grows with each failure.
-                    for held in batch.into_iter().skip(point).rev() {
-                        shard.buffer.push_front(held);
-                    }
-                    shard.failures += 1;
-                    let pause = Duration::from_millis(500u64 << shard.failures.min(6));
-                    shard.retry_at = Some(Instant::now() + pause);
-                }
-            }
-            store.save(&checkpoints)?;
-            progress(&report);
-        }
-        if options.until_drained && drained && !worked {
+        consumer.list_shards_when_due()?;
+        let pass = consumer.pass(stop, progress)?;
+        if options.until_drained && pass.drained && !pass.worked {
             break;
         }
-        if !worked {
+        if !pass.worked {
             sleep_unless_stopped(options.poll, stop);
         }
     }
-    Ok(report)
+    Ok(consumer.report)
+}
+
+/// A consumer with no checkpoints yet, asked to start at records arriving
+/// from now on: now, saved as where every shard with no checkpoint starts,
+/// so a restart starts there too.
+fn start_from_now(
+    checkpoints: &mut Checkpoints,
+    store: &CheckpointStore,
+) -> Result<(), ConsumeError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as i64);
+    checkpoints.read_from_millis = Some(now);
+    store.save(checkpoints)?;
+    Ok(())
 }
 
 fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
@@ -274,200 +153,251 @@ fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
     }
 }
 
-/// Add the stream's shards to `live` (those already known are kept).
-fn list_shards(
-    kinesis: &Kinesis,
-    stream: &str,
-    live: &mut BTreeMap<String, Live>,
-) -> Result<(), ConsumeError> {
-    let fail = |message: String| ConsumeError::Kinesis {
-        stream: stream.to_string(),
-        message,
-    };
-    let mut token: Option<String> = None;
-    loop {
-        let request = match &token {
-            Some(token) => kinesis.client.list_shards().next_token(token),
-            None => kinesis.client.list_shards().stream_name(stream),
-        };
-        let page = kinesis
-            .block(request.send())
-            .map_err(|err| fail(describe(err)))?;
-        for shard in page.shards() {
-            let entry = live.entry(shard.shard_id().to_string()).or_default();
-            entry.parents = [shard.parent_shard_id(), shard.adjacent_parent_shard_id()]
-                .into_iter()
-                .flatten()
-                .map(str::to_string)
-                .collect();
-            entry.closed = shard
-                .sequence_number_range()
-                .is_some_and(|range| range.ending_sequence_number().is_some());
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(());
-        }
-    }
+/// A consumer at work: where it reads and writes, its checkpoints, what it
+/// knows of each shard, and what it has done.
+struct Consumer<'a> {
+    kinesis: &'a Kinesis,
+    options: &'a ConsumeOptions,
+    pipeline: &'a mut Pipeline,
+    target: &'a LakeTarget<'a>,
+    store: &'a CheckpointStore,
+    checkpoints: Checkpoints,
+    live: BTreeMap<String, Live>,
+    report: ConsumeReport,
+    /// When the shards were last listed; `None` to list them now.
+    listed_at: Option<Instant>,
 }
 
-/// The next batch of a shard, if it has records to give now: exactly the
-/// pending batch when one is recorded, else up to `batch_records`.
-fn next_batch(
-    kinesis: &Kinesis,
-    options: &ConsumeOptions,
-    id: &str,
-    shard: &mut Live,
-    state: &ShardCheckpoint,
-    read_from_millis: Option<i64>,
-) -> Result<Option<Vec<Held>>, ConsumeError> {
-    let fail = |message: String| ConsumeError::Kinesis {
-        stream: options.stream.clone(),
-        message: format!("{id}: {message}"),
-    };
-    if !shard.started {
-        shard.started = true;
-        let mut request = kinesis
-            .client
-            .get_shard_iterator()
-            .stream_name(&options.stream)
-            .shard_id(id);
-        request = match (&state.after, &state.pending, read_from_millis) {
-            (Some(after), _, _) => request
-                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-                .starting_sequence_number(after),
-            // The shard's first batch was being written when the consumer
-            // stopped: form it again from its first record.
-            (None, Some((first, _)), _) => request
-                .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-                .starting_sequence_number(first),
-            (None, None, Some(millis)) => request
-                .shard_iterator_type(ShardIteratorType::AtTimestamp)
-                .timestamp(aws_sdk_kinesis::primitives::DateTime::from_millis(millis)),
-            (None, None, None) => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
-        };
-        let answer = kinesis
-            .block(request.send())
-            .map_err(|err| fail(describe(err)))?;
-        shard.iterator = answer.shard_iterator().map(str::to_string);
-        shard.ended = shard.iterator.is_none();
-    }
-    let wanted = options.batch_records.max(1) as usize;
-    loop {
-        // A pending batch is formed again exactly, whatever the reads give.
-        if let Some((_, last)) = &state.pending {
-            if let Some(end) = shard
-                .buffer
-                .iter()
-                .position(|held| sequence_order(&held.sequence, last).is_ge())
-            {
-                let take = match end {
-                    _ if shard.buffer[end].sequence == *last => end + 1,
-                    // The pending batch's records are not in the stream any
-                    // more: go on with what is.
-                    0 => shard.buffer.len().min(wanted),
-                    _ => end,
-                };
-                return Ok(Some(shard.buffer.drain(..take).collect()));
-            }
-        } else if shard.buffer.len() >= wanted
-            || (!shard.buffer.is_empty() && (shard.caught_up || shard.ended))
-        {
-            let take = shard.buffer.len().min(wanted);
-            return Ok(Some(shard.buffer.drain(..take).collect()));
+/// What one pass over the shards did.
+struct Pass {
+    /// A shard wrote a batch or was finished.
+    worked: bool,
+    /// Every shard is caught up or finished: nothing is left to read now.
+    drained: bool,
+}
+
+/// What one shard's turn in a pass came to.
+enum Turn {
+    /// Nothing to do: finished before, or caught up with nothing to write.
+    Idle,
+    /// Records are still to come: it waits for its parents to finish, for
+    /// a pause after a failure to pass, or for more to be read.
+    Waiting,
+    /// Read to its end and marked finished.
+    Finished,
+    /// A batch was written (all of it, or part to be written again).
+    Wrote,
+}
+
+impl Consumer<'_> {
+    /// List the shards, when that is due.
+    fn list_shards_when_due(&mut self) -> Result<(), ConsumeError> {
+        if self.listed_at.is_none_or(|at| at.elapsed() > LIST_EVERY) {
+            list_shards(self.kinesis, &self.options.stream, &mut self.live)?;
+            self.listed_at = Some(Instant::now());
+            self.report.shards = self.live.len() as u64;
         }
-        let Some(iterator) = shard.iterator.clone() else {
-            // Read to the end: what is left (a pending batch whose last
-            // record is gone from the stream, too).
-            if shard.buffer.is_empty() {
-                return Ok(None);
-            }
-            return Ok(Some(shard.buffer.drain(..).collect()));
+        Ok(())
+    }
+
+    /// Give each shard listed a turn, until `stop` is set.
+    fn pass(
+        &mut self,
+        stop: &AtomicBool,
+        progress: &mut dyn FnMut(&ConsumeReport),
+    ) -> Result<Pass, ConsumeError> {
+        let mut pass = Pass {
+            worked: false,
+            drained: true,
         };
-        let answer = kinesis.block(
-            kinesis
-                .client
-                .get_records()
-                .shard_iterator(&iterator)
-                .limit(options.batch_records.clamp(1, 10_000))
-                .send(),
-        );
-        let answer = match answer {
-            Ok(answer) => answer,
-            Err(err) => {
-                let expired = err
-                    .as_service_error()
-                    .is_some_and(|service| service.is_expired_iterator_exception());
-                if expired {
-                    // Start again from the checkpoint: the buffer's records
-                    // are read again.
-                    shard.buffer.clear();
-                    shard.started = false;
-                    return Ok(None);
-                }
-                if is_permanent(&err) {
-                    return Err(fail(describe(err)));
-                }
-                // Throttled (the shard's read limit, shared with other
-                // readers), or a passing failure: this shard waits, longer
-                // each time, and the others go on.
-                shard.read_failures += 1;
-                let pause = Duration::from_millis(200u64 << shard.read_failures.min(6));
-                tracing::warn!(shard = %id, error = %describe(err), retry_in_ms = pause.as_millis() as u64, "reading the shard failed; retrying");
-                shard.retry_at = Some(Instant::now() + pause);
-                return Ok(None);
+        let ids: Vec<String> = self.live.keys().cloned().collect();
+        for id in ids {
+            if stop.load(Ordering::SeqCst) {
+                break;
             }
-        };
-        shard.read_failures = 0;
-        let records = answer.records();
-        for record in records {
-            shard.buffer.push_back(Held {
-                data: record.data().as_ref().to_vec(),
-                sequence: record.sequence_number().to_string(),
-                arrival_micros: record.approximate_arrival_timestamp().map_or(0, |at| {
-                    at.secs() * 1_000_000 + i64::from(at.subsec_nanos() / 1_000)
-                }),
+            match self.turn(&id, progress)? {
+                Turn::Idle => {}
+                Turn::Waiting => pass.drained = false,
+                Turn::Finished => pass.worked = true,
+                Turn::Wrote => {
+                    pass.worked = true;
+                    pass.drained = false;
+                }
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Shard `id`'s turn: once its parents are finished and no pause holds
+    /// it, write its next batch, or mark it finished when it has ended.
+    fn turn(
+        &mut self,
+        id: &str,
+        progress: &mut dyn FnMut(&ConsumeReport),
+    ) -> Result<Turn, ConsumeError> {
+        let state = self
+            .checkpoints
+            .shards
+            .entry(id.to_string())
+            .or_default()
+            .clone();
+        if state.finished {
+            return Ok(Turn::Idle);
+        }
+        if !self.parents_finished(id) {
+            return Ok(Turn::Waiting);
+        }
+        let shard = self.live.get_mut(id).expect("listed");
+        if shard.retry_at.is_some_and(|at| Instant::now() < at) {
+            return Ok(Turn::Waiting);
+        }
+        let read_from = self.checkpoints.read_from_millis;
+        let batch = next_batch(self.kinesis, self.options, id, shard, &state, read_from)?;
+        let Some(batch) = batch else {
+            if shard.ended && shard.buffer.is_empty() {
+                self.finish(id)?;
+                return Ok(Turn::Finished);
+            }
+            return Ok(if shard.caught_up {
+                Turn::Idle
+            } else {
+                Turn::Waiting
             });
+        };
+        self.write(id, batch, progress)?;
+        Ok(Turn::Wrote)
+    }
+
+    /// Whether every parent of shard `id` that is still listed is finished:
+    /// a child's records come after its parents'.
+    fn parents_finished(&self, id: &str) -> bool {
+        self.live[id].parents.iter().all(|parent| {
+            !self.live.contains_key(parent)
+                || self
+                    .checkpoints
+                    .shards
+                    .get(parent)
+                    .is_some_and(|p| p.finished)
+        })
+    }
+
+    /// Mark shard `id` finished (read to its end, all of it durable), and
+    /// list the shards again at once: its children can start.
+    fn finish(&mut self, id: &str) -> Result<(), ConsumeError> {
+        let entry = self.checkpoints.shards.get_mut(id).expect("present");
+        entry.finished = true;
+        entry.pending = None;
+        self.store.save(&self.checkpoints)?;
+        self.report.shards_finished += 1;
+        self.listed_at = None;
+        Ok(())
+    }
+
+    /// Write a batch of shard `id`: first recorded as pending, so a restart
+    /// forms the same batch again; then through the pipeline into the lake;
+    /// then the checkpoint moved past what is durable, and saved.
+    fn write(
+        &mut self,
+        id: &str,
+        batch: Vec<Held>,
+        progress: &mut dyn FnMut(&ConsumeReport),
+    ) -> Result<(), ConsumeError> {
+        let first = batch[0].sequence.clone();
+        let last = batch[batch.len() - 1].sequence.clone();
+        self.checkpoints
+            .shards
+            .get_mut(id)
+            .expect("present")
+            .pending = Some((first, last));
+        self.store.save(&self.checkpoints)?;
+        let outcome = process(
+            self.pipeline,
+            self.target,
+            &self.options.stream,
+            id,
+            shard_records(&batch),
+            None,
+        );
+        if let Some(failure) = &outcome.plugin_failed {
+            return Err(self.plugin_failed(id, &batch, failure));
         }
-        shard.iterator = answer.next_shard_iterator().map(str::to_string);
-        let behind = answer.millis_behind_latest().unwrap_or(0);
-        shard.caught_up = records.is_empty() && behind == 0;
-        // A closed shard with nothing more to give is read to its end, even
-        // where a server keeps handing out iterators for it.
-        if shard.iterator.is_none() || (shard.closed && shard.caught_up) {
-            shard.iterator = None;
-            shard.ended = true;
+        log_commit_failures(id, &outcome.committed);
+        self.report.summary.add(&outcome.summary);
+        self.advance(id, batch, outcome.committed.retry_from);
+        self.store.save(&self.checkpoints)?;
+        progress(&self.report);
+        Ok(())
+    }
+
+    /// Under `on_plugin_error = "fail"` the batch would fail the same way
+    /// forever: the error that stops the consumer, naming the record. The
+    /// batch stays pending, so a restart after a fix forms it again.
+    fn plugin_failed(&mut self, id: &str, batch: &[Held], failure: &str) -> ConsumeError {
+        let message = match find_poison(self.pipeline, shard_records(batch)) {
+            Some((position, failure)) => format!("{id}: record {position}: {failure}"),
+            None => format!(
+                "{id}: the batch of records {} to {} (no record fails alone): {failure}",
+                batch[0].sequence,
+                batch[batch.len() - 1].sequence
+            ),
+        };
+        ConsumeError::PluginFailed {
+            stream: self.options.stream.clone(),
+            message,
         }
-        if records.is_empty() && !shard.ended {
-            if state.pending.is_some() && shard.caught_up && !shard.buffer.is_empty() {
-                // The pending batch's last record is not in the stream any
-                // more: write what there is.
-                return Ok(Some(shard.buffer.drain(..).collect()));
+    }
+
+    /// Move shard `id`'s checkpoint past the records of `batch` that are
+    /// durable (all of them, or those before `retry_from`) and count them.
+    /// The rest go back to the front of its buffer, to be written again as
+    /// the same batch after a pause that grows with each failure.
+    fn advance(&mut self, id: &str, batch: Vec<Held>, retry_from: Option<usize>) {
+        let last = batch[batch.len() - 1].sequence.clone();
+        let entry = self.checkpoints.shards.get_mut(id).expect("present");
+        let shard = self.live.get_mut(id).expect("listed");
+        match retry_from {
+            None => {
+                self.report.kinesis_records += batch.len() as u64;
+                self.report.batches += 1;
+                entry.after = Some(last);
+                entry.pending = None;
+                shard.failures = 0;
+                shard.retry_at = None;
             }
-            if shard.caught_up || shard.buffer.is_empty() {
-                return Ok(if shard.buffer.is_empty() {
-                    None
-                } else {
-                    Some(
-                        shard
-                            .buffer
-                            .drain(..wanted.min(shard.buffer.len()))
-                            .collect(),
-                    )
-                });
+            Some(point) => {
+                self.report.kinesis_records += point as u64;
+                self.report.resumed += 1;
+                if point > 0 {
+                    entry.after = Some(batch[point - 1].sequence.clone());
+                }
+                entry.pending = Some((batch[point].sequence.clone(), last));
+                for held in batch.into_iter().skip(point).rev() {
+                    shard.buffer.push_front(held);
+                }
+                shard.failures += 1;
+                let pause = Duration::from_millis(500u64 << shard.failures.min(6));
+                shard.retry_at = Some(Instant::now() + pause);
             }
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The records of a batch as the shard's batch processing takes them.
+fn shard_records(batch: &[Held]) -> impl Iterator<Item = ShardRecord<'_>> {
+    batch.iter().map(|held| ShardRecord {
+        data: Ok(&held.data),
+        sequence: &held.sequence,
+        arrival_micros: held.arrival_micros,
+    })
+}
 
-    #[test]
-    fn sequence_numbers_compare_as_numbers() {
-        assert!(sequence_order("9", "10").is_lt());
-        assert!(sequence_order("49600", "49599").is_gt());
-        assert!(sequence_order("123", "123").is_eq());
+/// Log each file of shard `id`'s batch that is not durable, and each that
+/// should have been withdrawn and was not.
+fn log_commit_failures(id: &str, committed: &Committed) {
+    for failure in &committed.failures {
+        tracing::error!(shard = %id, error = %failure, "part of a batch is not durable");
+    }
+    for failure in &committed.not_withdrawn {
+        tracing::error!(shard = %id, error = %failure, "could not remove an object that holds records to be written again; writing them again replaces it");
     }
 }

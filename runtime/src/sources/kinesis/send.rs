@@ -7,9 +7,11 @@
 use std::io::{self, BufRead};
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::error::ProvideErrorMetadata;
+use aws_sdk_kinesis::config::http::HttpResponse;
+use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::operation::put_records::PutRecordsError;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, PutRecordsResultEntry};
 
 use super::client::{Kinesis, describe, is_permanent};
 
@@ -164,6 +166,21 @@ fn partition_key(line: &[u8], field: &str, number: u64) -> String {
     key.chars().take(MAX_KEY_CHARS).collect()
 }
 
+/// Why the service refused a request for good: its error code and message
+/// (`Code: message`), or the whole error when it sent no message.
+fn refusal(err: SdkError<PutRecordsError, HttpResponse>) -> String {
+    let code = err
+        .as_service_error()
+        .and_then(|service| service.code())
+        .map(|code| format!("{code}: "))
+        .unwrap_or_default();
+    let message = match err.as_service_error().and_then(|service| service.message()) {
+        Some(message) => message.to_string(),
+        None => describe(err),
+    };
+    format!("{code}{message}")
+}
+
 struct Sender<'a> {
     kinesis: &'a Kinesis,
     options: &'a SendOptions,
@@ -195,66 +212,8 @@ impl Sender<'_> {
         let mut attempt = 1;
         loop {
             self.pace(entries.len());
-            let request = entries
-                .iter()
-                .map(|entry| {
-                    PutRecordsRequestEntry::builder()
-                        .partition_key(&entry.key)
-                        .data(Blob::new(entry.data.clone()))
-                        .build()
-                        .expect("key and data are set")
-                })
-                .collect::<Vec<_>>();
-            let client = &self.kinesis.client;
-            let result = self.kinesis.block(
-                client
-                    .put_records()
-                    .stream_name(&self.options.stream)
-                    .set_records(Some(request))
-                    .send(),
-            );
-            let refused: Vec<(Entry, String)> = match result {
-                Err(err) if is_permanent(&err) => {
-                    let first = entries.iter().map(|entry| entry.line).min().unwrap_or(0);
-                    let code = err
-                        .as_service_error()
-                        .and_then(|service| service.code())
-                        .map(|code| format!("{code}: "))
-                        .unwrap_or_default();
-                    let message = match err.as_service_error().and_then(|service| service.message())
-                    {
-                        Some(message) => message.to_string(),
-                        None => describe(err),
-                    };
-                    self.refused = Some((format!("{code}{message}"), first));
-                    return;
-                }
-                Err(err) => {
-                    let reason = describe(err);
-                    entries
-                        .into_iter()
-                        .map(|entry| (entry, reason.clone()))
-                        .collect()
-                }
-                Ok(output) => {
-                    let answers = output.records();
-                    let mut refused = Vec::new();
-                    for (index, entry) in entries.into_iter().enumerate() {
-                        match answers.get(index) {
-                            Some(answer) if answer.error_code().is_none() => self.report.sent += 1,
-                            Some(answer) => {
-                                let reason = format!(
-                                    "{}: {}",
-                                    answer.error_code().unwrap_or_default(),
-                                    answer.error_message().unwrap_or_default()
-                                );
-                                refused.push((entry, reason));
-                            }
-                            None => refused.push((entry, "no answer for the record".into())),
-                        }
-                    }
-                    refused
-                }
+            let Some(refused) = self.put_once(entries) else {
+                return;
             };
             if refused.is_empty() {
                 return;
@@ -272,6 +231,72 @@ impl Sender<'_> {
             attempt += 1;
             entries = refused.into_iter().map(|(entry, _)| entry).collect();
         }
+    }
+
+    /// One `PutRecords` request of `entries`: those the stream refused,
+    /// each with why (all of them when the request failed); `None` when the
+    /// service refused the request for good (noted in `refused`).
+    fn put_once(&mut self, entries: Vec<Entry>) -> Option<Vec<(Entry, String)>> {
+        let request = entries
+            .iter()
+            .map(|entry| {
+                PutRecordsRequestEntry::builder()
+                    .partition_key(&entry.key)
+                    .data(Blob::new(entry.data.clone()))
+                    .build()
+                    .expect("key and data are set")
+            })
+            .collect::<Vec<_>>();
+        let client = &self.kinesis.client;
+        let result = self.kinesis.block(
+            client
+                .put_records()
+                .stream_name(&self.options.stream)
+                .set_records(Some(request))
+                .send(),
+        );
+        match result {
+            Err(err) if is_permanent(&err) => {
+                let first = entries.iter().map(|entry| entry.line).min().unwrap_or(0);
+                self.refused = Some((refusal(err), first));
+                None
+            }
+            Err(err) => {
+                let reason = describe(err);
+                Some(
+                    entries
+                        .into_iter()
+                        .map(|entry| (entry, reason.clone()))
+                        .collect(),
+                )
+            }
+            Ok(output) => Some(self.count_answers(entries, output.records())),
+        }
+    }
+
+    /// Count the entries the stream accepted as sent; return the others,
+    /// each with why (its answer's error, or no answer at all).
+    fn count_answers(
+        &mut self,
+        entries: Vec<Entry>,
+        answers: &[PutRecordsResultEntry],
+    ) -> Vec<(Entry, String)> {
+        let mut refused = Vec::new();
+        for (index, entry) in entries.into_iter().enumerate() {
+            match answers.get(index) {
+                Some(answer) if answer.error_code().is_none() => self.report.sent += 1,
+                Some(answer) => {
+                    let reason = format!(
+                        "{}: {}",
+                        answer.error_code().unwrap_or_default(),
+                        answer.error_message().unwrap_or_default()
+                    );
+                    refused.push((entry, reason));
+                }
+                None => refused.push((entry, "no answer for the record".into())),
+            }
+        }
+        refused
     }
 
     /// Wait so that no more than `rate` records a second go out.

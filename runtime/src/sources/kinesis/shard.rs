@@ -8,6 +8,8 @@
 //! batch is written by [`crate::lake::commit`], which says from which record it
 //! must be processed again, if any.
 
+use std::iter::Peekable;
+
 use crate::config::PipelineConfig;
 use crate::config::build::file_options;
 use crate::lake::LakeWriter;
@@ -132,25 +134,82 @@ pub fn process<'a>(
     records: impl IntoIterator<Item = ShardRecord<'a>>,
     deadline: Option<std::time::Instant>,
 ) -> Outcome {
-    let config = target.config;
+    let mut writer = holding_writer(target, stream, shard);
     let source = format!("kinesis:{stream}/{shard}");
-    let new_batch = || Batch::new(&source).with_max_record_bytes(config.max_record_bytes);
-    let mut writer = LakeWriter::new(
+    let mut records = records.into_iter().enumerate().peekable();
+    let Run {
+        batches,
+        unit_of,
+        failure,
+    } = run_batches(pipeline, &mut writer, target.config, &source, &mut records);
+    // After a failure nothing is written: every user record is retried,
+    // those of the failed batch and those never read alike.
+    let given = batches.iter().map(Batch::len).sum::<usize>();
+    let (unread_units, unread_users) = count_unread(records);
+    let units = unit_of.last().map_or(0, |last| last + 1) + unread_units;
+    let mut retried = (unit_of.len() - given) as u64 + unread_users;
+    let mut plugin_failed = None;
+    let committed = match failure {
+        None => commit(writer, &unit_of, deadline),
+        Some(Failure::Plugin(failed)) => {
+            plugin_failed = Some(failed);
+            retry_all(units, Vec::new())
+        }
+        Some(Failure::Files(failure)) => retry_all(units, vec![failure]),
+    };
+    let (summary, written_then_retried) = count_durable(&committed, &batches, &unit_of);
+    retried += written_then_retried;
+    Outcome {
+        committed,
+        summary,
+        retried,
+        plugin_failed,
+    }
+}
+
+/// The writer of one shard's batch: a holding writer (nothing is published
+/// before the commit) whose files are named after the stream, the shard and
+/// their first row.
+fn holding_writer(target: &LakeTarget, stream: &str, shard: &str) -> LakeWriter {
+    LakeWriter::new(
         target.data,
         target.errors,
-        &config.table,
+        &target.config.table,
         // The whole tag in names (a stream's name may hold a `.`).
         &format!("{stream}-{shard}").replace('.', "_"),
-        file_options(config),
+        file_options(target.config),
     )
     .named_by_first_row()
-    .holding();
+    .holding()
+}
+
+/// What went through the pipeline into the writer, before the commit.
+struct Run {
+    /// The batches given to the writer, in order.
+    batches: Vec<Batch>,
+    /// The Kinesis record (unit) of each user record read, those of a failed
+    /// batch included.
+    unit_of: Vec<usize>,
+    /// Why it stopped before the end, if it did.
+    failure: Option<Failure>,
+}
+
+/// Read `records` into batches of the pipeline's size, each through the
+/// pipeline and into `writer`, until they run out or one fails. The records
+/// after a failure are left in `records`.
+fn run_batches<'a>(
+    pipeline: &mut Pipeline,
+    writer: &mut LakeWriter,
+    config: &PipelineConfig,
+    source: &str,
+    records: &mut Peekable<impl Iterator<Item = (usize, ShardRecord<'a>)>>,
+) -> Run {
+    let new_batch = || Batch::new(source).with_max_record_bytes(config.max_record_bytes);
     let max_bytes = crate::config::build::batch_bytes(config);
     let mut unit_of = Vec::new();
     let mut batches = Vec::new();
     let mut batch = new_batch();
     let mut failure = None;
-    let mut records = records.into_iter().enumerate().peekable();
     while records.peek().is_some() {
         while batch.is_empty()
             || (batch.len() < config.batch_size && batch.payload_bytes() < max_bytes)
@@ -172,45 +231,47 @@ pub fn process<'a>(
         }
         batches.push(std::mem::replace(&mut batch, new_batch()));
     }
-    // After a failure nothing is written: every user record is retried,
-    // those of the failed batch and those never read alike.
-    let mut retried = (unit_of.len() - batches.iter().map(Batch::len).sum::<usize>()) as u64;
-    let mut units = unit_of.last().map_or(0, |last| last + 1);
+    Run {
+        batches,
+        unit_of,
+        failure,
+    }
+}
+
+/// The Kinesis records never read (after a failure): how many, and how many
+/// user records they hold.
+fn count_unread<'a>(records: impl Iterator<Item = (usize, ShardRecord<'a>)>) -> (usize, u64) {
+    let mut units = 0;
+    let mut users = 0;
     for (_, record) in records {
         units += 1;
-        retried += record.data.map_or(1, |data| {
+        users += record.data.map_or(1, |data| {
             crate::sources::kinesis::kpl::user_records(data).len()
         }) as u64;
     }
-    let mut plugin_failed = None;
-    let committed = match failure {
-        None => commit(writer, &unit_of, deadline),
-        Some(Failure::Plugin(failed)) => {
-            plugin_failed = Some(failed);
-            retry_all(units, Vec::new())
-        }
-        Some(Failure::Files(failure)) => retry_all(units, vec![failure]),
-    };
+    (units, users)
+}
+
+/// The records of `batches` whose output stayed durable, counted, with the
+/// files kept (those withdrawn for a retry are not counted); and how many
+/// were written but are to be processed again. `unit_of` gives each
+/// record's Kinesis record.
+fn count_durable(committed: &Committed, batches: &[Batch], unit_of: &[usize]) -> (Summary, u64) {
     let retry_from = committed.retry_from.unwrap_or(usize::MAX);
     let mut summary = Summary::default();
-    // What stayed durable: files withdrawn for a retry are not counted.
     summary.written.files = committed.files;
     summary.written.error_files = committed.error_files;
     summary.written.bytes = committed.bytes;
+    let mut retried = 0;
     let written = batches.iter().flat_map(|batch| batch.records());
-    for (record, &unit) in written.zip(&unit_of) {
+    for (record, &unit) in written.zip(unit_of) {
         if unit < retry_from {
             summary.count_record(record);
         } else {
             retried += 1;
         }
     }
-    Outcome {
-        committed,
-        summary,
-        retried,
-        plugin_failed,
-    }
+    (summary, retried)
 }
 
 /// Why a shard's batch stopped before its files were committed.
