@@ -58,6 +58,7 @@ fn main() -> ExitCode {
     let host = match Settings::from_env().and_then(Host::start) {
         Ok(host) => host,
         Err(err) => {
+            let err = weir::ErrorChain(&err);
             tracing::error!(error = %err, "cannot start");
             eprintln!("weir-lambda: {err}");
             return ExitCode::FAILURE;
@@ -136,8 +137,9 @@ async fn answer(
         .await
         .map_err(lambda_runtime::Error::from)?;
     answer.map_err(|err| {
+        let err = weir::ErrorChain(&err).to_string();
         tracing::error!(error = %err, "no answer to the invocation");
-        lambda_runtime::Error::from(err.to_string())
+        lambda_runtime::Error::from(err)
     })
 }
 

@@ -28,7 +28,7 @@ pub fn execute(args: Args) -> Result<()> {
         rounds,
         ..BenchOptions::default()
     };
-    let report = run_bench(&options).map_err(anyhow::Error::msg)?;
+    let report = run_bench(&options)?;
     println!("{report}");
     Ok(())
 }

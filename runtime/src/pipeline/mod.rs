@@ -51,7 +51,7 @@ pub enum OnPluginError {
 }
 
 /// A plugin failed and the policy is [`OnPluginError::Fail`].
-#[derive(Debug, Error)]
+#[derive(Clone, Debug, Error)]
 #[error("plugin {plugin} failed: {cause}")]
 pub struct PluginFailed {
     /// The plugin's name.

@@ -242,8 +242,7 @@ impl Host {
             &active.config,
             &active.data,
             &active.errors,
-        )
-        .map_err(|err| HandleError::PluginFailed(err.to_string()))?;
+        )?;
         let summary = &transformed.summary;
         let metrics = BatchMetrics {
             kinesis_records: event.records.len() as u64,

@@ -13,15 +13,38 @@ use std::sync::Arc;
 
 use parquet::arrow::ArrowWriter;
 
-use crate::config::{Compression, Format, PipelineFile};
-use crate::engine::plugin::{LoadedPlugin, PluginSource};
+use crate::config::{Compression, ConfigError, Format, PipelineFile};
+use crate::engine::plugin::{LoadError, LoadedPlugin, PluginSource};
 use crate::engine::{Limits, PluginEngine};
 use crate::lake::columns::{ColumnSpec, Columns};
 use crate::lake::format::FileOptions;
 use crate::pipeline::encode::ObjectWriter;
-use crate::pipeline::{OnPluginError, Pipeline, Step};
+use crate::pipeline::{OnPluginError, Pipeline, PluginFailed, Step};
 use crate::tools::generate::{GenerateOptions, generate};
 use crate::tools::native::native;
+
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// The WebAssembly engine could not be built.
+    #[error("cannot start the WebAssembly engine")]
+    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The example pipeline file does not resolve.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A bundled plugin could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A native plugin refused its config.
+    #[error("a native plugin refused its config: {0}")]
+    NativeConfig(String),
+    /// A plugin failed.
+    #[error(transparent)]
+    Plugin(#[from] PluginFailed),
+    /// The output could not be encoded.
+    #[error("cannot encode the output")]
+    Encode(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
 
 /// Settings of a benchmark run.
 #[derive(Clone, Debug)]
@@ -140,7 +163,7 @@ pub const BENCH_CONFIGS: [(&str, &str); 4] = [
 ];
 
 /// Load the four bundled plugins as WebAssembly.
-pub fn wasm_pipeline(engine: &PluginEngine) -> Result<Pipeline, String> {
+pub fn wasm_pipeline(engine: &PluginEngine) -> Result<Pipeline, BenchError> {
     let mut steps = Vec::new();
     for (name, config) in BENCH_CONFIGS {
         let (plugin, instance) = LoadedPlugin::load(
@@ -150,22 +173,26 @@ pub fn wasm_pipeline(engine: &PluginEngine) -> Result<Pipeline, String> {
             config,
             &Limits::default(),
         )
-        .map_err(|err| err.to_string())?;
+        .map_err(|err| BenchError::Encode(err.into()))?;
         steps.push(Step::wasm(plugin, instance));
     }
     Ok(Pipeline::new(steps, OnPluginError::Fail))
 }
 
 /// The same four plugins, compiled natively.
-pub fn native_pipeline() -> Result<Pipeline, String> {
+pub fn native_pipeline() -> Result<Pipeline, BenchError> {
     let [validate, filter, enrich, partition] = BENCH_CONFIGS.map(|(_, config)| config);
     let steps = vec![
-        Step::native(native::<validate_clickstream::ValidateClickstream>(
-            validate,
-        )?),
-        Step::native(native::<filter::Filter>(filter)?),
-        Step::native(native::<enrich::Enrich>(enrich)?),
-        Step::native(native::<partition_by_date::PartitionByDate>(partition)?),
+        Step::native(
+            native::<validate_clickstream::ValidateClickstream>(validate)
+                .map_err(BenchError::NativeConfig)?,
+        ),
+        Step::native(native::<filter::Filter>(filter).map_err(BenchError::NativeConfig)?),
+        Step::native(native::<enrich::Enrich>(enrich).map_err(BenchError::NativeConfig)?),
+        Step::native(
+            native::<partition_by_date::PartitionByDate>(partition)
+                .map_err(BenchError::NativeConfig)?,
+        ),
     ];
     Ok(Pipeline::new(steps, OnPluginError::Fail))
 }
@@ -189,7 +216,7 @@ pub fn drive(
     lines: &[Vec<u8>],
     batch_size: usize,
     hash_output: bool,
-) -> Result<(u64, [u64; 3]), String> {
+) -> Result<(u64, [u64; 3]), BenchError> {
     drive_into(pipeline, lines, batch_size, hash_output, &Encoding::Json)
 }
 
@@ -208,7 +235,7 @@ pub fn drive_into(
     batch_size: usize,
     hash_output: bool,
     encoding: &Encoding,
-) -> Result<(u64, [u64; 3]), String> {
+) -> Result<(u64, [u64; 3]), BenchError> {
     let mut parquet = match encoding {
         Encoding::Json => None,
         Encoding::Parquet(specs) => Some(ParquetSink::new(specs)?),
@@ -223,7 +250,7 @@ pub fn drive_into(
     for (chunk_index, chunk) in lines.chunks(batch_size).enumerate() {
         fill_batch(&mut batch, chunk, chunk_index * batch_size, &mut position);
         if let Some(pipeline) = pipeline.as_deref_mut() {
-            pipeline.run(&mut batch).map_err(|err| err.to_string())?;
+            pipeline.run(&mut batch)?;
         }
         out.clear();
         path.clear();
@@ -296,7 +323,7 @@ struct ParquetSink {
 impl ParquetSink {
     /// An empty file of the columns `specs`, compressed as the lake's
     /// default Parquet.
-    fn new(specs: &Arc<[ColumnSpec]>) -> Result<ParquetSink, String> {
+    fn new(specs: &Arc<[ColumnSpec]>) -> Result<ParquetSink, BenchError> {
         let columns = Columns::new(specs.clone());
         let properties = FileOptions {
             format: Format::Parquet,
@@ -309,14 +336,14 @@ impl ParquetSink {
         }
         .parquet_properties();
         let writer = ArrowWriter::try_new(Vec::new(), columns.schema().clone(), Some(properties))
-            .map_err(|err| err.to_string())?;
+            .map_err(|err| BenchError::Encode(err.into()))?;
         Ok(ParquetSink { columns, writer })
     }
 
     /// Count each record of `batch` as kept, dropped or rejected (`counts`
     /// in that order), add the kept ones to the columns, and write a row
     /// group once the columns hold one.
-    fn append(&mut self, batch: &Batch, counts: &mut [u64; 3]) -> Result<(), String> {
+    fn append(&mut self, batch: &Batch, counts: &mut [u64; 3]) -> Result<(), BenchError> {
         let columns = &mut self.columns;
         columns.begin_batch(batch.arena());
         for record in batch.records() {
@@ -324,7 +351,7 @@ impl ParquetSink {
                 Fate::Alive { fields, .. } => {
                     columns
                         .append(batch.arena(), fields)
-                        .map_err(|err| err.reason)?;
+                        .map_err(|err| BenchError::Encode(err.reason.into()))?;
                     counts[0] += 1;
                 }
                 Fate::Dropped { .. } => counts[1] += 1,
@@ -334,17 +361,19 @@ impl ParquetSink {
         if columns.rows() >= PARQUET_ROW_GROUP {
             self.writer
                 .write(&columns.finish())
-                .map_err(|err| err.to_string())?;
+                .map_err(|err| BenchError::Encode(err.into()))?;
         }
         Ok(())
     }
 
     /// Write the last row group and close the file: its bytes.
-    fn finish(mut self) -> Result<Vec<u8>, String> {
+    fn finish(mut self) -> Result<Vec<u8>, BenchError> {
         self.writer
             .write(&self.columns.finish())
-            .map_err(|err| err.to_string())?;
-        self.writer.into_inner().map_err(|err| err.to_string())
+            .map_err(|err| BenchError::Encode(err.into()))?;
+        self.writer
+            .into_inner()
+            .map_err(|err| BenchError::Encode(err.into()))
     }
 }
 
@@ -357,7 +386,7 @@ fn measure(
     lines: &[Vec<u8>],
     options: &BenchOptions,
     encoding: &Encoding,
-) -> Result<Measurement, String> {
+) -> Result<Measurement, BenchError> {
     // One untimed round warms caches and the plugins' allocators, and hashes
     // the output (hashing in the timed rounds would cost as much as encoding).
     let (output_hash, [kept, dropped, rejected]) =
@@ -386,9 +415,9 @@ fn measure(
 }
 
 /// Run the benchmark.
-pub fn run_bench(options: &BenchOptions) -> Result<BenchReport, String> {
+pub fn run_bench(options: &BenchOptions) -> Result<BenchReport, BenchError> {
     let lines = bench_events(options);
-    let engine = PluginEngine::new().map_err(|err| err.to_string())?;
+    let engine = PluginEngine::new().map_err(|err| BenchError::Engine(err.into()))?;
     let json = Encoding::Json;
     let host_only = measure("host only: decode + encode", None, &lines, options, &json)?;
     let native = measure(
@@ -422,17 +451,15 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchReport, String> {
 }
 
 /// The columns of `examples/clickstream.toml`, the table the bench writes.
-pub fn example_columns() -> Result<Arc<[ColumnSpec]>, String> {
+pub fn example_columns() -> Result<Arc<[ColumnSpec]>, BenchError> {
     let example = include_str!("../../../examples/clickstream.toml");
-    let config = PipelineFile::parse(example, "examples/clickstream.toml")
-        .and_then(|file| {
-            file.resolve(
-                &crate::storage::Location::Local(".".into()),
-                "clickstream",
-                "examples/clickstream.toml",
-            )
-        })
-        .map_err(|err| err.to_string())?;
+    let config = PipelineFile::parse(example, "examples/clickstream.toml").and_then(|file| {
+        file.resolve(
+            &crate::storage::Location::Local(".".into()),
+            "clickstream",
+            "examples/clickstream.toml",
+        )
+    })?;
     Ok(config.columns)
 }
 

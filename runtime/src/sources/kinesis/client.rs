@@ -101,11 +101,11 @@ pub fn is_permanent<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) ->
     }
 }
 
-/// An SDK error in one line: the kind of problem, what the service said,
-/// and what to check (see [`AwsError`]).
-pub fn describe<E>(err: SdkError<E, HttpResponse>) -> String
+/// An SDK error as an [`AwsError`]: the kind of problem, what the service
+/// said, and what to check.
+pub fn describe<E>(err: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    AwsError::of(&err).to_string()
+    AwsError::of(&err)
 }

@@ -26,10 +26,11 @@ use thiserror::Error;
 
 use super::client::Kinesis;
 use crate::lake::commit::Committed;
-use crate::pipeline::Pipeline;
 use crate::pipeline::summary::Summary;
+use crate::pipeline::{Pipeline, PluginFailed};
 use crate::sources::kinesis::checkpoint::{CheckpointError, CheckpointStore, Checkpoints};
 use crate::sources::kinesis::shard::{LakeTarget, ShardRecord, find_poison, process};
+use crate::storage::aws::AwsError;
 
 mod read;
 
@@ -38,14 +39,32 @@ use read::{Held, Live, list_shards, next_batch};
 /// Why a consumer stopped.
 #[derive(Debug, Error)]
 pub enum ConsumeError {
-    #[error("stream {stream}: {message}")]
-    Kinesis { stream: String, message: String },
+    /// Kinesis refused or failed a request.
+    #[error("{at}")]
+    Kinesis {
+        /// The stream, and the shard when one was being read.
+        at: String,
+        /// What went wrong.
+        #[source]
+        source: AwsError,
+    },
+    /// The checkpoints could not be read or written.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// A plugin failed under `on_plugin_error = "fail"`: the batch stays
+    /// pending and is formed again on the next start.
     #[error(
-        "stream {stream}: {message} (on_plugin_error = \"fail\"; the batch is kept pending and is formed again on the next start)"
+        "stream {stream}: {at} (on_plugin_error = \"fail\"; the batch is kept pending and is formed again on the next start)"
     )]
-    PluginFailed { stream: String, message: String },
+    PluginFailed {
+        /// The stream.
+        stream: String,
+        /// The shard and the record that fails alone, or the batch's range.
+        at: String,
+        /// How the plugin failed.
+        #[source]
+        failure: PluginFailed,
+    },
 }
 
 /// How to consume.
@@ -332,18 +351,22 @@ impl Consumer<'_> {
     /// Under `on_plugin_error = "fail"` the batch would fail the same way
     /// forever: the error that stops the consumer, naming the record. The
     /// batch stays pending, so a restart after a fix forms it again.
-    fn plugin_failed(&mut self, id: &str, batch: &[Held], failure: &str) -> ConsumeError {
-        let message = match find_poison(self.pipeline, shard_records(batch)) {
-            Some((position, failure)) => format!("{id}: record {position}: {failure}"),
-            None => format!(
-                "{id}: the batch of records {} to {} (no record fails alone): {failure}",
-                batch[0].sequence,
-                batch[batch.len() - 1].sequence
+    fn plugin_failed(&mut self, id: &str, batch: &[Held], failure: &PluginFailed) -> ConsumeError {
+        let (at, failure) = match find_poison(self.pipeline, shard_records(batch)) {
+            Some((position, failure)) => (format!("{id}: record {position}"), failure),
+            None => (
+                format!(
+                    "{id}: the batch of records {} to {} (no record fails alone)",
+                    batch[0].sequence,
+                    batch[batch.len() - 1].sequence
+                ),
+                failure.clone(),
             ),
         };
         ConsumeError::PluginFailed {
             stream: self.options.stream.clone(),
-            message,
+            at,
+            failure,
         }
     }
 

@@ -8,7 +8,7 @@ use std::io::{self, BufRead};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::config::http::HttpResponse;
-use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::error::SdkError;
 use aws_sdk_kinesis::operation::put_records::PutRecordsError;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, PutRecordsResultEntry};
@@ -166,19 +166,10 @@ fn partition_key(line: &[u8], field: &str, number: u64) -> String {
     key.chars().take(MAX_KEY_CHARS).collect()
 }
 
-/// Why the service refused a request for good: its error code and message
-/// (`Code: message`), or the whole error when it sent no message.
+/// Why the service refused a request for good, in one line: the kind of
+/// problem, the service's code and message, and what to check.
 fn refusal(err: SdkError<PutRecordsError, HttpResponse>) -> String {
-    let code = err
-        .as_service_error()
-        .and_then(|service| service.code())
-        .map(|code| format!("{code}: "))
-        .unwrap_or_default();
-    let message = match err.as_service_error().and_then(|service| service.message()) {
-        Some(message) => message.to_string(),
-        None => describe(err),
-    };
-    format!("{code}{message}")
+    describe(err).to_string()
 }
 
 struct Sender<'a> {
@@ -262,7 +253,7 @@ impl Sender<'_> {
                 None
             }
             Err(err) => {
-                let reason = describe(err);
+                let reason = describe(err).to_string();
                 Some(
                     entries
                         .into_iter()

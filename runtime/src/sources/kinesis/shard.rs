@@ -14,9 +14,9 @@ use crate::config::PipelineConfig;
 use crate::config::build::file_options;
 use crate::lake::LakeWriter;
 use crate::lake::commit::{Committed, commit};
-use crate::pipeline::Pipeline;
 use crate::pipeline::batch::{Batch, Stage};
 use crate::pipeline::summary::Summary;
+use crate::pipeline::{Pipeline, PluginFailed};
 use crate::storage::Storage;
 
 /// One Kinesis record.
@@ -52,7 +52,7 @@ pub struct Outcome {
     pub retried: u64,
     /// A plugin failed under `on_plugin_error = "fail"`: nothing was
     /// written, and the whole batch is to be processed again.
-    pub plugin_failed: Option<String>,
+    pub plugin_failed: Option<PluginFailed>,
 }
 
 /// Push the user records of `records` into `batch`. Returns the Kinesis
@@ -102,7 +102,7 @@ fn push_unit(batch: &mut Batch, record: ShardRecord, unit: usize, unit_of: &mut 
 pub fn find_poison<'a>(
     pipeline: &mut Pipeline,
     records: impl IntoIterator<Item = ShardRecord<'a>>,
-) -> Option<(String, String)> {
+) -> Option<(String, PluginFailed)> {
     let mut single = Batch::new("poison-search");
     for record in records {
         single.clear();
@@ -113,7 +113,7 @@ pub fn find_poison<'a>(
             } else {
                 single.position(0).to_string()
             };
-            return Some((position, failed.to_string()));
+            return Some((position, failed));
         }
     }
     None
@@ -220,7 +220,7 @@ fn run_batches<'a>(
             push_unit(&mut batch, record, unit, &mut unit_of);
         }
         if let Err(failed) = pipeline.run(&mut batch) {
-            failure = Some(Failure::Plugin(failed.to_string()));
+            failure = Some(Failure::Plugin(failed));
             break;
         }
         if let Err(err) = writer.write(&mut batch) {
@@ -277,7 +277,7 @@ fn count_durable(committed: &Committed, batches: &[Batch], unit_of: &[usize]) ->
 /// Why a shard's batch stopped before its files were committed.
 enum Failure {
     /// A plugin failed under `on_plugin_error = "fail"`.
-    Plugin(String),
+    Plugin(PluginFailed),
     /// The files could not be built.
     Files(String),
 }

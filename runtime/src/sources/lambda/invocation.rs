@@ -84,8 +84,8 @@ pub enum HandleError {
     Unknown,
     /// A plugin failed under `on_plugin_error = "fail"`: nothing was
     /// written, and Lambda may split the batch to find the record.
-    #[error("{0}")]
-    PluginFailed(String),
+    #[error(transparent)]
+    PluginFailed(#[from] crate::pipeline::PluginFailed),
     /// The ETL request's input names no bucket.
     #[error("the ETL request's input: {0}")]
     EtlInput(crate::storage::NoBucket),

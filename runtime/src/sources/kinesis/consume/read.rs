@@ -11,6 +11,7 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use super::{ConsumeError, ConsumeOptions};
 use crate::sources::kinesis::checkpoint::ShardCheckpoint;
 use crate::sources::kinesis::client::{Kinesis, describe, is_permanent};
+use crate::storage::aws::AwsError;
 
 /// A record read and not yet durable.
 pub(super) struct Held {
@@ -44,10 +45,10 @@ fn sequence_order(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// A failure of the service reading shard `id` of the stream.
-fn read_failed(options: &ConsumeOptions, id: &str, message: String) -> ConsumeError {
+fn read_failed(options: &ConsumeOptions, id: &str, source: AwsError) -> ConsumeError {
     ConsumeError::Kinesis {
-        stream: options.stream.clone(),
-        message: format!("{id}: {message}"),
+        at: format!("stream {}: {id}", options.stream),
+        source,
     }
 }
 
@@ -57,9 +58,9 @@ pub(super) fn list_shards(
     stream: &str,
     live: &mut BTreeMap<String, Live>,
 ) -> Result<(), ConsumeError> {
-    let fail = |message: String| ConsumeError::Kinesis {
-        stream: stream.to_string(),
-        message,
+    let fail = |source| ConsumeError::Kinesis {
+        at: format!("stream {stream}"),
+        source,
     };
     let mut token: Option<String> = None;
     loop {
