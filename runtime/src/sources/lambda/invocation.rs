@@ -164,7 +164,8 @@ mod tests {
             Invocation::parse(serde_json::json!({"etl": {"input": "s3://b/raw", "day": "x"}}))
                 .unwrap_err();
         assert!(matches!(error, HandleError::Malformed { kind: "ETL", .. }));
-        assert!(error.to_string().contains("unknown field `day`"), "{error}");
+        let whole = crate::ErrorChain(&error).to_string();
+        assert!(whole.contains("unknown field `day`"), "{whole}");
         let error = Invocation::parse(serde_json::json!({"Records": "no"})).unwrap_err();
         assert!(
             error
