@@ -17,6 +17,7 @@ pub fn load_pipeline(
 ) -> Result<Pipeline, LoadError> {
     let mut plugins = Vec::with_capacity(config.plugins.len());
     for spec in &config.plugins {
+        let started = std::time::Instant::now();
         let (plugin, instance) = LoadedPlugin::load(
             engine,
             &spec.source,
@@ -24,6 +25,14 @@ pub fn load_pipeline(
             &spec.config_json,
             &config.limits,
         )?;
+        tracing::info!(
+            plugin = %plugin.name,
+            version = %plugin.version,
+            source = %spec.source,
+            code = ?plugin.obtained,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "plugin loaded"
+        );
         plugins.push(Step::wasm(plugin, instance));
     }
     Ok(Pipeline::new(plugins, config.on_plugin_error))
