@@ -260,6 +260,12 @@ fn validate_loads_everything_and_runs_nothing() {
         stderr.starts_with("error: ") && stderr.contains("refused its config"),
         "{stderr}"
     );
+    // Pointed at the pipeline file, not into JSON the user never saw.
+    assert!(
+        stderr.contains("in the [plugin.config] of plugin 1 (bad.toml line 1)")
+            && !stderr.contains("column"),
+        "{stderr}"
+    );
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
 
