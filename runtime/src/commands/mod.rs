@@ -219,13 +219,21 @@ pub fn write_events(options: &GenerateOptions, out: Option<&PathBuf>) -> Result<
     };
     let mut sink = std::io::BufWriter::new(sink);
     let mut failed = None;
+    let bar = progress_bar();
+    bar.set_length(options.events);
+    let mut written = 0u64;
     generate(options, |line| {
+        written += 1;
+        if written % 10_000 == 0 {
+            bar.set_position(written);
+        }
         if failed.is_none()
             && let Err(err) = sink.write_all(line).and_then(|()| sink.write_all(b"\n"))
         {
             failed = Some(err);
         }
     });
+    bar.finish_and_clear();
     if let Some(err) = failed {
         return Err(stdout_error(err, out.is_none())).context("write events");
     }
@@ -318,6 +326,9 @@ pub fn run_pipeline(
         bail!("events unaccounted for: {summary:?}");
     }
     warn_unfilled(&summary);
+    if summary.read == 0 {
+        eprintln!("warning: the input {input} held no events");
+    }
     Ok(summary)
 }
 
