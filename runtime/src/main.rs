@@ -12,11 +12,22 @@ mod commands;
 
 /// Weir: clickstream events through WebAssembly plugins into a data lake.
 #[derive(Parser)]
-#[command(name = "weir", version, about)]
+#[command(name = "weir", version, about, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print only errors: no progress, no summaries on standard error.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print more of what happens (-v: info, -vv: debug, -vvv: trace);
+    /// `WEIR_LOG` beats it.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
+
+/// What `weir`'s exit status means (docs/cli.md says the same).
+const EXIT_CODES: &str = "Exit status: 0 done; 1 failed (the message says why); 2 bad command line; \
+3 done, but more events were rejected than --max-reject-ratio allows.";
 
 #[derive(Subcommand)]
 enum Command {
@@ -69,21 +80,43 @@ enum Command {
     /// Measure the four bundled plugins as WebAssembly against the same
     /// plugins compiled natively, in events per second on one core.
     Bench(commands::bench::Args),
+    /// Load a pipeline file and everything it names (plugins, their
+    /// configs, the lake's settings) and run nothing: exits 0 when a run
+    /// would start.
+    Validate(commands::validate::Args),
+    /// Print a shell completion script: `weir completions bash >
+    /// ~/.local/share/bash-completion/completions/weir` (or zsh, fish,
+    /// elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
     // Colour only for a person at a terminal: not in a log file, a pipe or
     // CI, and never with NO_COLOR set.
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let cli = Cli::parse();
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(colour)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
         .init();
-    match execute(Cli::parse().command) {
+    if cli.quiet {
+        commands::be_quiet();
+    }
+    match execute(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`weir query … | head`): what it read is
         // what it wanted, as with any Unix tool.
@@ -91,12 +124,32 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            // One line naming the cause, whatever the depth of the chain.
-            let message = format!("{err:#}").replace('\n', " ");
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+            eprintln!("error: {}", one_line(&err));
+            if err.chain().any(|cause| cause.is::<commands::CheckFailed>()) {
+                ExitCode::from(3)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: a cause whose
+/// words the line already holds (a wrapper that repeats its source, as
+/// DataFusion's do) is left out.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn execute(command: Command) -> Result<()> {
@@ -114,5 +167,11 @@ fn execute(command: Command) -> Result<()> {
         Command::Plugin { command } => commands::plugin::execute(command),
         Command::Athena { command } => commands::athena::execute(command),
         Command::Bench(args) => commands::bench::execute(args),
+        Command::Validate(args) => commands::validate::execute(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "weir", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }

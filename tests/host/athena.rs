@@ -20,7 +20,7 @@ fn committed_ddl_is_the_generated_ddl() {
             "ddl",
             "--pipeline",
             "examples/clickstream.toml",
-            "--location",
+            "--lake",
             "s3://your-lake-bucket/lake",
         ],
         Path::new(WORKSPACE),
@@ -35,7 +35,7 @@ fn committed_ddl_is_the_generated_ddl() {
         String::from_utf8(output.stdout).unwrap(),
         committed,
         "athena/ddl.sql is stale: regenerate it with \
-         `weir athena ddl --pipeline examples/clickstream.toml --location s3://your-lake-bucket/lake > athena/ddl.sql`"
+         `weir athena ddl --pipeline examples/clickstream.toml --lake s3://your-lake-bucket/lake > athena/ddl.sql`"
     );
     for needle in [
         "STORED AS PARQUET",
@@ -238,7 +238,7 @@ fn committed_json_ddl_matches_the_json_lines() {
         "jsonl",
         "--table",
         "ecommerce_events_json",
-        "--location",
+        "--lake",
         "s3://your-lake-bucket/json",
     ];
     let output = weir(&args, Path::new(WORKSPACE));

@@ -187,7 +187,7 @@ pub fn generate(dir: &Path, events: u64, bad_fraction: f64) {
             &events.to_string(),
             "--bad-fraction",
             &bad_fraction.to_string(),
-            "--out",
+            "--output",
             "events.jsonl",
         ],
         dir,
@@ -221,7 +221,7 @@ pub fn run_json(mut command: Command, pipeline: &str, out: &str) -> serde_json::
             pipeline,
             "--input",
             "events.jsonl",
-            "--out",
+            "--lake",
             out,
             "--json",
         ])

@@ -46,7 +46,7 @@ fn a_raw_day_becomes_the_processed_zone_without_glue() {
             "2026-02-19T00:00:00Z",
             "--days",
             "1",
-            "--out",
+            "--output",
             "events.jsonl",
         ])
         .output()

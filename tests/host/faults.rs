@@ -77,7 +77,7 @@ fn a_failure_at_any_request_of_a_run_leaves_every_event_once_after_the_rerun() {
                     "pipeline.toml",
                     "--input",
                     "events.jsonl",
-                    "--out",
+                    "--lake",
                     &lake,
                 ])
                 .output()

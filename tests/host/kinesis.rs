@@ -33,7 +33,7 @@ fn kinesis_py(args: &[&str]) -> String {
 fn send(dir: &Path, stream: &str, file: &str) -> Value {
     json_of(
         weir_aws(dir)
-            .args(["send", "--stream", stream, "--json", file])
+            .args(["send", "--stream", stream, "--json", "--input", file])
             .output()
             .unwrap(),
     )
@@ -283,7 +283,14 @@ fn send_names_the_lines_it_could_not_send() {
     let text = format!("{{\"user_id\":\"u0\"}}\n\n{big}\n{{\"user_id\":\"u2\"}}\n");
     std::fs::write(dir.join("mixed.jsonl"), text).unwrap();
     let output = weir_aws(dir)
-        .args(["send", "--stream", stream, "--json", "mixed.jsonl"])
+        .args([
+            "send",
+            "--stream",
+            stream,
+            "--json",
+            "--input",
+            "mixed.jsonl",
+        ])
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -306,7 +313,13 @@ fn send_names_the_lines_it_could_not_send() {
     std::fs::write(dir.join("many.jsonl"), many).unwrap();
     let started = std::time::Instant::now();
     let output = weir_aws(dir)
-        .args(["send", "--stream", "no-such-stream", "many.jsonl"])
+        .args([
+            "send",
+            "--stream",
+            "no-such-stream",
+            "--input",
+            "many.jsonl",
+        ])
         .output()
         .unwrap();
     let took = started.elapsed();
@@ -318,7 +331,8 @@ fn send_names_the_lines_it_could_not_send() {
         .collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
-        errors[0].contains("stream no-such-stream: ResourceNotFoundException")
+        errors[0].contains("stream no-such-stream: not found (ResourceNotFoundException")
+            && errors[0].contains("check the name, the region and the endpoint")
             && errors[0].contains("stopped: 0 of the ")
             && errors[0].contains("lines read were sent, none after line 1"),
         "{stderr}"

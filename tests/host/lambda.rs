@@ -591,7 +591,7 @@ fn compiled_plugins_are_cached_and_can_ship_precompiled() {
     let output = crate::common::weir_command(dir)
         .args(["plugin", "precompile"])
         .args(names)
-        .arg("--out")
+        .arg("--output")
         .arg(&shipped)
         .output()
         .unwrap();
@@ -613,7 +613,7 @@ fn compiled_plugins_are_cached_and_can_ship_precompiled() {
             "bundled:filter",
             "--target",
             "aarch64-unknown-linux-gnu",
-            "--out",
+            "--output",
         ])
         .arg(&foreign)
         .output()

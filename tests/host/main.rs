@@ -12,6 +12,7 @@ mod faults;
 mod fixtures;
 mod fuzz;
 mod guide;
+mod habits;
 mod infra;
 mod kinesis;
 mod lambda;

@@ -71,7 +71,7 @@ fn mixed_bad_input_is_fully_accounted_for() {
                 pipeline,
                 "--input",
                 "mixed.jsonl",
-                "--out",
+                "--lake",
                 out,
                 "--json",
             ],
@@ -196,7 +196,7 @@ fn a_byte_order_mark_crlf_and_big_integers_are_read_as_they_are_meant() {
             "pipeline.toml",
             "--input",
             "windows.jsonl",
-            "--out",
+            "--lake",
             "lake",
             "--json",
         ],
@@ -242,7 +242,7 @@ fn a_backfill_over_thousands_of_days_fits_few_open_files() {
             "3000",
             "--start",
             "2018-01-01T00:00:00Z",
-            "--out",
+            "--output",
             "years.jsonl",
         ],
         dir.path(),
@@ -252,7 +252,7 @@ fn a_backfill_over_thousands_of_days_fits_few_open_files() {
     let output = std::process::Command::new("bash")
         .arg("-c")
         .arg(format!(
-            "ulimit -n 256 && exec {} run --pipeline pipeline.toml --input years.jsonl --out lake --json",
+            "ulimit -n 256 && exec {} run --pipeline pipeline.toml --input years.jsonl --lake lake --json",
             env!("CARGO_BIN_EXE_weir")
         ))
         .current_dir(dir.path())
@@ -307,7 +307,7 @@ fn a_failed_run_leaves_no_temporary_files() {
             "pipeline.toml",
             "--input",
             "events.jsonl",
-            "--out",
+            "--lake",
             "lake",
         ],
         dir.path(),

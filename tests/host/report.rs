@@ -288,7 +288,7 @@ fn a_date_range_narrows_the_report() {
 /// `weir report` of `dir/parquet` into `dir/report.html` (with `extra`
 /// arguments), then the browser's account of the page.
 fn report(dir: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["report", "--lake", "parquet", "--out", "report.html"];
+    let mut args = vec!["report", "--lake", "parquet", "--output", "report.html"];
     args.extend_from_slice(extra);
     let output = weir(&args, dir);
     assert!(

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 
-use super::location_arg;
+use super::{AwsArgs, location_arg, print_json};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -25,6 +25,8 @@ pub struct Args {
     /// are merged.
     #[arg(long, default_value_t = 128)]
     target_mib: u64,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// Print the report as JSON on standard output.
     #[arg(long)]
     json: bool,
@@ -38,8 +40,10 @@ pub fn execute(args: Args) -> Result<()> {
         from,
         to,
         target_mib,
+        aws,
         json,
     } = args;
+    aws.apply();
     let days = match (date, from, to) {
         (Some(date), _, _) => Some((check_day(&date)?, date)),
         (None, None, None) => None,
@@ -59,11 +63,21 @@ pub fn execute(args: Args) -> Result<()> {
         days,
         target_bytes: target_mib * 1024 * 1024,
     };
-    let report = weir::lake::compact::compact(&storage, &options)?;
+    let bar = super::progress_bar();
+    let report =
+        weir::lake::compact::compact_with_progress(&storage, &options, &mut |report, count| {
+            bar.set_length(count as u64);
+            bar.inc(1);
+            bar.set_message(format!(
+                "{} partitions, {} compacted",
+                report.partitions, report.compacted
+            ));
+        })?;
+    bar.finish_and_clear();
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        print_json(&report)?;
     } else {
-        eprintln!("{report}");
+        note!("{report}");
     }
     Ok(())
 }

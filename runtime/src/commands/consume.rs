@@ -14,7 +14,11 @@ use weir::sources::kinesis::consume::{ConsumeOptions, ConsumeReport, consume};
 use weir::sources::kinesis::shard::LakeTarget;
 use weir::storage::Storage;
 
-use super::{engine, json_line, location_arg, redirect_output};
+use super::{
+    AwsArgs, RejectArgs, dead_letters_of, engine, location_arg, print_json, redirect_output,
+    renamed,
+};
+use weir::pipeline::summary::Summary;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,12 +28,13 @@ pub struct Args {
     /// The pipeline file (TOML).
     #[arg(long)]
     pipeline: PathBuf,
-    /// A Kinesis-compatible endpoint instead of AWS's.
-    #[arg(long)]
-    endpoint: Option<String>,
-    /// Lake folder or `s3://bucket/prefix`, instead of the pipeline's.
-    #[arg(long)]
-    out: Option<String>,
+    /// The lake, a folder or `s3://bucket/prefix`, instead of the
+    /// pipeline's `output.location`.
+    #[arg(long, value_name = "LOCATION")]
+    lake: Option<String>,
+    /// Deprecated spelling of --lake.
+    #[arg(long = "out", hide = true, conflicts_with = "lake")]
+    out_old: Option<String>,
     /// Where checkpoints are kept: a file or `s3://bucket/key`.
     /// Default `weir-checkpoints-<stream>.json`.
     #[arg(long)]
@@ -45,6 +50,10 @@ pub struct Args {
     /// Stop once every shard is caught up (for tests and batch use).
     #[arg(long)]
     until_drained: bool,
+    #[command(flatten)]
+    rejects: RejectArgs,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// Print the summary as JSON on standard output.
     #[arg(long)]
     json: bool,
@@ -54,14 +63,17 @@ pub fn execute(args: Args) -> Result<()> {
     let Args {
         stream,
         pipeline,
-        endpoint,
-        out,
+        lake,
+        out_old,
         checkpoint,
         batch_records,
         latest,
         until_drained,
+        rejects,
+        aws,
         json,
     } = args;
+    rejects.validate()?;
     if !(1..=10_000).contains(&batch_records) {
         bail!("--batch-records must be 1 to 10000, not {batch_records}");
     }
@@ -73,33 +85,35 @@ pub fn execute(args: Args) -> Result<()> {
         until_drained,
         poll: std::time::Duration::from_secs(1),
     };
-    let config = PipelineFile::load(&pipeline)?;
-    consume_command(config, options, endpoint.as_deref(), out, &checkpoint, json)
+    let mut config = PipelineFile::load(&pipeline)?;
+    aws.apply_to(&mut config.s3);
+    redirect_output(&mut config, renamed(lake, out_old, "--lake", "--out"))?;
+    let summary = consume_command(&config, options, &checkpoint, json)?;
+    rejects.check(&summary, &dead_letters_of(&config))
 }
 
 /// `weir consume`.
 fn consume_command(
-    mut config: PipelineConfig,
+    config: &PipelineConfig,
     options: ConsumeOptions,
-    endpoint: Option<&str>,
-    out: Option<String>,
     checkpoint: &str,
     json: bool,
-) -> Result<()> {
-    redirect_output(&mut config, out)?;
+) -> Result<Summary> {
     let engine = engine()?;
-    let mut pipeline = load_pipeline(&engine, &config)?;
-    let (data, errors) = open_lake(&config)?;
+    let mut pipeline = load_pipeline(&engine, config)?;
+    let (data, errors) = open_lake(config)?;
     let store = CheckpointStore::open(&location_arg("--checkpoint", checkpoint)?)?;
-    let kinesis = Kinesis::connect(endpoint).context("cannot start the Kinesis client")?;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+    let kinesis =
+        Kinesis::connect(endpoint.as_deref()).context("cannot start the Kinesis client")?;
     let stop = stop_on_signal(&kinesis);
     let started = std::time::Instant::now();
     let target = LakeTarget {
-        config: &config,
+        config,
         data: &data,
         errors: &errors,
     };
-    let bar = ProgressBar::new_spinner();
+    let bar = super::spinner();
     let mut report = consume(
         &kinesis,
         &options,
@@ -112,22 +126,19 @@ fn consume_command(
     bar.finish_and_clear();
     report.summary.elapsed = started.elapsed();
     report.summary.take_plugins(&pipeline);
-    print_report(&report, &options.stream, checkpoint, &config);
+    print_report(&report, &options.stream, checkpoint, config);
     if json {
         let stopped = stop.load(Ordering::SeqCst);
-        println!(
-            "{}",
-            json_line(&ConsumeJson {
-                report: &report,
-                stopped
-            })?
-        );
+        print_json(&ConsumeJson {
+            report: &report,
+            stopped,
+        })?;
     }
-    let summary = &report.summary;
+    let summary = report.summary;
     if !summary.balanced() {
         bail!("events unaccounted for: {summary:?}");
     }
-    Ok(())
+    Ok(summary)
 }
 
 /// The lake and its dead letters, opened.
@@ -151,7 +162,7 @@ fn stop_on_signal(kinesis: &Kinesis) -> Arc<AtomicBool> {
             _ = tokio::signal::ctrl_c() => {}
             _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending::<()>().await } } => {}
         }
-        eprintln!("stopping after the batch in hand is written");
+        note!("stopping after the batch in hand is written");
         flag.store(true, Ordering::SeqCst);
     });
     stop
@@ -170,8 +181,8 @@ fn show_progress(bar: &ProgressBar, report: &ConsumeReport) {
 /// batches, shards, where the checkpoints are) and where the output went.
 fn print_report(report: &ConsumeReport, stream: &str, checkpoint: &str, config: &PipelineConfig) {
     let summary = &report.summary;
-    eprintln!("{summary}");
-    eprintln!(
+    note!("{summary}");
+    note!(
         "stream {}: {} Kinesis records in {} batches ({} resumed) from {} shards ({} finished); checkpoints: {checkpoint}",
         stream,
         report.kinesis_records,
@@ -180,7 +191,7 @@ fn print_report(report: &ConsumeReport, stream: &str, checkpoint: &str, config: 
         report.shards,
         report.shards_finished
     );
-    eprintln!(
+    note!(
         "lake: {}  dead letters: {}",
         config.location.join(&config.table),
         config.dead_letter.join(&config.table)

@@ -34,7 +34,7 @@ pub fn execute(args: Args) -> Result<()> {
         ..GenerateOptions::default()
     };
     write_events(&options, Some(&input))?;
-    eprintln!(
+    note!(
         "wrote {events} events (1% deliberately bad) to {}",
         input.display()
     );
@@ -44,9 +44,9 @@ pub fn execute(args: Args) -> Result<()> {
         "examples/clickstream.toml",
     )?;
     let lake = config.location.clone();
-    run_pipeline(config, &input.display().to_string(), None, None)?;
+    run_pipeline(&config, &input.display().to_string(), None)?;
     let page = dir.join("report.html");
-    write_report(&lake, &page, &Default::default())?;
+    write_report(&lake, &config.table, &page, &Default::default())?;
     // One answer of the seed's question on the screen, so a first run
     // ends with a result and not only with paths.
     let runtime = query_runtime()?;

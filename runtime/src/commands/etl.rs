@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use indicatif::ProgressBar;
 use weir::config::PipelineFile;
 use weir::config::build::load_pipeline;
 
-use super::{engine, json_line, location_arg, redirect_output};
+use super::{
+    AwsArgs, RejectArgs, dead_letters_of, engine, location_arg, print_json, redirect_output,
+    renamed,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -15,9 +17,13 @@ pub struct Args {
     /// `year=YYYY/month=MM/day=DD/` (or `YYYY/MM/DD/`) folders.
     #[arg(long)]
     input: String,
-    /// The processed zone, instead of the pipeline's `output.location`.
-    #[arg(long)]
-    output: Option<String>,
+    /// The lake (the processed zone), a folder or `s3://bucket/prefix`,
+    /// instead of the pipeline's `output.location`.
+    #[arg(long, value_name = "LOCATION")]
+    lake: Option<String>,
+    /// Deprecated spelling of --lake.
+    #[arg(long = "output", hide = true, conflicts_with = "lake")]
+    output_old: Option<String>,
     /// The pipeline file (TOML).
     #[arg(long)]
     pipeline: PathBuf,
@@ -30,6 +36,10 @@ pub struct Args {
     /// Last day of a range.
     #[arg(long, requires = "from")]
     to: Option<String>,
+    #[command(flatten)]
+    rejects: RejectArgs,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// Print the summary as JSON on standard output.
     #[arg(long)]
     json: bool,
@@ -38,13 +48,17 @@ pub struct Args {
 pub fn execute(args: Args) -> Result<()> {
     let Args {
         input,
-        output,
+        lake,
+        output_old,
         pipeline,
         date,
         from,
         to,
+        rejects,
+        aws,
         json,
     } = args;
+    rejects.validate()?;
     let (from, to) = match (date, from, to) {
         (Some(day), _, _) => (day.clone(), day),
         (None, Some(from), Some(to)) => (from, to),
@@ -55,11 +69,12 @@ pub fn execute(args: Args) -> Result<()> {
     };
     let days = weir::sources::etl::days(&from, &to)?;
     let mut config = PipelineFile::load(&pipeline)?;
-    redirect_output(&mut config, output)?;
+    aws.apply_to(&mut config.s3);
+    redirect_output(&mut config, renamed(lake, output_old, "--lake", "--output"))?;
     let input = location_arg("--input", &input)?;
     let engine = engine()?;
     let mut pipeline = load_pipeline(&engine, &config)?;
-    let bar = ProgressBar::new_spinner();
+    let bar = super::spinner();
     let report =
         weir::sources::etl::etl(&config, &mut pipeline, &input, &days, &mut |key, report| {
             bar.set_message(format!(
@@ -73,8 +88,8 @@ pub fn execute(args: Args) -> Result<()> {
             bar.tick();
         })?;
     bar.finish_and_clear();
-    eprintln!("{}", report.summary);
-    eprintln!(
+    note!("{}", report.summary);
+    note!(
         "read {} raw objects ({} bytes) for {} day(s) from {input}; lake: {}  dead letters: {}",
         report.objects,
         report.raw_bytes,
@@ -83,10 +98,44 @@ pub fn execute(args: Args) -> Result<()> {
         config.dead_letter.join(&config.table)
     );
     if json {
-        println!("{}", json_line(&report)?);
+        print_json(&report)?;
     }
     if !report.summary.balanced() {
         bail!("events unaccounted for: {:?}", report.summary);
     }
+    super::warn_unfilled(&report.summary);
+    if report.objects == 0 {
+        nothing_read(&input, &config, &days)?;
+    }
+    rejects.check(&report.summary, &dead_letters_of(&config))
+}
+
+/// An ETL run that read nothing: an error when the raw zone holds no
+/// objects at all (a mistyped `--input`), else a warning naming the days
+/// and the prefixes looked under.
+fn nothing_read(
+    input: &weir::storage::Location,
+    config: &weir::config::PipelineConfig,
+    days: &[String],
+) -> Result<()> {
+    let raw = weir::storage::Storage::open(input, &config.s3)?;
+    let anything = match raw.list("") {
+        Ok(objects) => !objects.is_empty(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Err(err) => return Err(err.into()),
+    };
+    if !anything {
+        bail!("--input {input}: the raw zone holds no objects at all: check the location");
+    }
+    let first = days.first().map_or("", String::as_str);
+    eprintln!(
+        "warning: no raw objects for {} under {input} (looked under year=YYYY/month=MM/day=DD/ and YYYY/MM/DD/, e.g. {})",
+        if days.len() == 1 {
+            first.to_string()
+        } else {
+            format!("{} day(s) from {first}", days.len())
+        },
+        first.replace('-', "/"),
+    );
     Ok(())
 }

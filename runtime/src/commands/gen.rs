@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use weir::tools::generate::GenerateOptions;
 
-use super::write_events;
+use super::{renamed, write_events};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,9 +27,12 @@ pub struct Args {
     /// Distinct users.
     #[arg(long, default_value_t = 5_000)]
     users: u64,
-    /// Output file; standard output when absent.
-    #[arg(long)]
-    out: Option<PathBuf>,
+    /// The file to write; standard output when absent.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Deprecated spelling of --output.
+    #[arg(long = "out", hide = true, conflicts_with = "output")]
+    out_old: Option<PathBuf>,
 }
 
 pub fn execute(args: Args) -> Result<()> {
@@ -40,8 +43,10 @@ pub fn execute(args: Args) -> Result<()> {
         start,
         days,
         users,
-        out,
+        output,
+        out_old,
     } = args;
+    let out = renamed(output, out_old, "--output", "--out");
     if !(0.0..=1.0).contains(&bad_fraction) {
         bail!("--bad-fraction must be between 0 and 1, not {bad_fraction}");
     }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use sha2::Digest as _;
 
-use super::{engine, location_arg};
+use super::{AwsArgs, engine, location_arg, print_json, renamed};
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
@@ -34,9 +34,12 @@ pub enum PluginCommand {
         /// The crate's folder.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Also copy the component here.
-        #[arg(long)]
-        out: Option<PathBuf>,
+        /// Also copy the component to this file.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Deprecated spelling of --output.
+        #[arg(long = "out", hide = true, conflicts_with = "output")]
+        out_old: Option<PathBuf>,
     },
     /// Upload a component to S3 under a name that carries its version and
     /// hash (`<name>-<version>-<sha256 prefix>.wasm`), and print the
@@ -47,6 +50,8 @@ pub enum PluginCommand {
         file: PathBuf,
         /// Where plugins live: `s3://bucket/prefix/`.
         to: String,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Compile plugins ahead of time, for a host to load at start-up in a
     /// millisecond instead of compiling them: writes `<sha256>.cwasm` per
@@ -57,8 +62,16 @@ pub enum PluginCommand {
         #[arg(required = true)]
         plugins: Vec<String>,
         /// The folder to write into.
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(
+            long,
+            short = 'o',
+            value_name = "DIR",
+            required_unless_present = "out_old"
+        )]
+        output: Option<PathBuf>,
+        /// Deprecated spelling of --output.
+        #[arg(long = "out", hide = true, conflicts_with = "output")]
+        out_old: Option<PathBuf>,
         /// The target triple of the host that will run them, e.g.
         /// `aarch64-unknown-linux-gnu` for Lambda on arm64; default this
         /// machine's.
@@ -69,8 +82,8 @@ pub enum PluginCommand {
     /// plugin component, without configuring or running it. A component
     /// built against another contract version is refused, saying so.
     Inspect {
-        /// The component (`.wasm`).
-        file: PathBuf,
+        /// The component: a `.wasm` file or `bundled:<name>`.
+        plugin: String,
         /// Print as JSON on standard output.
         #[arg(long)]
         json: bool,
@@ -91,16 +104,24 @@ pub fn execute(command: PluginCommand) -> Result<()> {
             println!("  cd {} && cargo test && weir plugin build", root.display());
             Ok(())
         }
-        PluginCommand::Build { dir, out } => build_plugin(&dir, out.as_deref()),
-        PluginCommand::Push { file, to } => push_plugin(&file, &to),
-        PluginCommand::Inspect { file, json } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        PluginCommand::Build {
+            dir,
+            output,
+            out_old,
+        } => build_plugin(
+            &dir,
+            renamed(output, out_old, "--output", "--out").as_deref(),
+        ),
+        PluginCommand::Push { file, to, aws } => {
+            aws.apply();
+            push_plugin(&file, &to)
+        }
+        PluginCommand::Inspect { plugin, json } => {
+            let bytes = component_bytes(&plugin)?;
             let engine = engine()?;
-            let info = weir::engine::plugin::inspect(&engine, &file.display().to_string(), &bytes)?;
+            let info = weir::engine::plugin::inspect(&engine, &plugin, &bytes)?;
             if json {
-                println!("{}", serde_json::to_string(&info)?);
-                return Ok(());
+                return print_json(&info);
             }
             println!("plugin    {} {}", info.name, info.version);
             println!("contract  weir:plugin@{}", info.contract);
@@ -112,9 +133,11 @@ pub fn execute(command: PluginCommand) -> Result<()> {
         }
         PluginCommand::Precompile {
             plugins,
-            out,
+            output,
+            out_old,
             target,
         } => {
+            let out = renamed(output, out_old, "--output", "--out").unwrap_or_default();
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             for plugin in plugins {
@@ -148,7 +171,7 @@ fn build_plugin(dir: &std::path::Path, out: Option<&std::path::Path>) -> Result<
     // with the wasm target added through rustup if it lacks it.
     match wasm_target::ensure("rustc".as_ref(), "rustup".as_ref(), dir)? {
         Ensured::Present => {}
-        Ensured::Added { toolchain } => eprintln!(
+        Ensured::Added { toolchain } => note!(
             "added the {} target to the {toolchain} toolchain with rustup",
             wasm_target::TARGET
         ),
@@ -218,9 +241,30 @@ fn push_plugin(file: &std::path::Path, to: &str) -> Result<()> {
     storage.write_now(&name, &bytes, "application/wasm")?;
     let url = location.join(&name);
     // The entry on standard output, so it can be appended to a pipeline file.
-    eprintln!("pushed {url} ({} bytes)", bytes.len());
+    note!("pushed {url} ({} bytes)", bytes.len());
     println!("[[plugin]]");
     println!("path = \"{url}\"");
     println!("sha256 = \"{}\"", info.sha256);
     Ok(())
+}
+
+/// The bytes of a component named on the command line: `bundled:<name>`
+/// or a file.
+fn component_bytes(plugin: &str) -> Result<Vec<u8>> {
+    if let Some(name) = plugin.strip_prefix("bundled:") {
+        return match weir_bundled_plugins::bundled(name) {
+            Some(guest) => Ok(guest.bytes.to_vec()),
+            None => {
+                let known: Vec<&str> = weir_bundled_plugins::BUNDLED
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect();
+                bail!(
+                    "{plugin}: no bundled plugin of that name (bundled: {})",
+                    known.join(", ")
+                )
+            }
+        };
+    }
+    std::fs::read(plugin).with_context(|| format!("cannot read {plugin}"))
 }

@@ -6,11 +6,12 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 
-use super::{location_arg, query_runtime};
+use super::{AwsArgs, location_arg, query_runtime};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The SQL statement; or give --file.
+    /// The SQL statement (`SHOW TABLES` lists the lake's tables); or give
+    /// --file.
     sql: Option<String>,
     /// A file holding the SQL statement (such as one of `athena/queries`).
     #[arg(long, conflicts_with = "sql")]
@@ -21,6 +22,12 @@ pub struct Args {
     /// How to print the answer.
     #[arg(long, value_enum, default_value = "table")]
     format: weir::lake::query::OutputFormat,
+    /// Print the answer as JSON lines on standard output, one object per
+    /// row (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 pub fn execute(args: Args) -> Result<()> {
@@ -29,7 +36,15 @@ pub fn execute(args: Args) -> Result<()> {
         file,
         lake,
         format,
+        json,
+        aws,
     } = args;
+    aws.apply();
+    let format = if json {
+        weir::lake::query::OutputFormat::Json
+    } else {
+        format
+    };
     let sql = match (sql, file) {
         (Some(sql), None) => sql,
         (None, Some(file)) => std::fs::read_to_string(&file)

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{location_arg, write_report};
+use super::{AwsArgs, location_arg, print_json, renamed, write_report};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -12,23 +12,40 @@ pub struct Args {
     #[arg(long, default_value = "lake")]
     lake: String,
     /// The page to write.
-    #[arg(long, default_value = "report.html")]
-    out: PathBuf,
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "report.html")]
+    output: PathBuf,
+    /// Deprecated spelling of --output.
+    #[arg(long = "out", hide = true)]
+    out_old: Option<PathBuf>,
+    /// The table to report on (its dead letters are `<table>_errors`).
+    #[arg(long, default_value = "ecommerce_events")]
+    table: String,
     /// First event date to include, YYYY-MM-DD.
     #[arg(long)]
     from: Option<String>,
     /// Last event date to include, YYYY-MM-DD.
     #[arg(long)]
     to: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Print what was written as JSON on standard output.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn execute(args: Args) -> Result<()> {
     let Args {
         lake,
-        out,
+        output,
+        out_old,
+        table,
         from,
         to,
+        aws,
+        json,
     } = args;
+    aws.apply();
+    let out = renamed(Some(output), out_old, "--output", "--out").unwrap_or_default();
     let range = weir::lake::report::DateRange {
         from: from
             .map(|day| weir::lake::report::check_day("--from", &day))
@@ -38,7 +55,14 @@ pub fn execute(args: Args) -> Result<()> {
             .transpose()?,
     };
     let lake = location_arg("--lake", &lake)?;
-    write_report(&lake, &out, &range)?;
+    write_report(&lake, &table, &out, &range)?;
+    if json {
+        return print_json(&serde_json::json!({
+            "output": out.display().to_string(),
+            "lake": lake.to_string(),
+            "table": table,
+        }));
+    }
     println!("{}", out.display());
     Ok(())
 }

@@ -1,17 +1,14 @@
 //! `weir send`: JSON lines to a Kinesis stream, retrying the records it refuses.
 
 use anyhow::{Context, Result, bail};
-use indicatif::ProgressBar;
+
+use super::{AwsArgs, renamed};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The stream's name.
     #[arg(long)]
     stream: String,
-    /// A Kinesis-compatible endpoint instead of AWS's (for example a
-    /// local server); `AWS_ENDPOINT_URL_KINESIS` works too.
-    #[arg(long)]
-    endpoint: Option<String>,
     /// The field whose value is the partition key.
     #[arg(long, default_value = "user_id")]
     partition_key: String,
@@ -25,19 +22,29 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// JSON lines to send, or `-` for standard input.
-    input: String,
+    #[arg(long, required_unless_present = "input_old")]
+    input: Option<String>,
+    /// Deprecated: the input as a positional argument.
+    #[arg(hide = true, conflicts_with = "input")]
+    input_old: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 pub fn execute(args: Args) -> Result<()> {
     let Args {
         stream,
-        endpoint,
         partition_key,
         rate,
         max_attempts,
         json,
         input,
+        input_old,
+        aws,
     } = args;
+    let endpoint = aws.apply();
+    let input = renamed(input, input_old, "--input", "a positional input")
+        .unwrap_or_else(|| "-".to_string());
     send_command(
         weir::sources::kinesis::send::SendOptions {
             stream,
@@ -76,7 +83,7 @@ fn send_command(
     };
     let kinesis = weir::sources::kinesis::client::Kinesis::connect(endpoint)
         .context("cannot start the Kinesis client")?;
-    let bar = ProgressBar::new_spinner();
+    let bar = super::spinner();
     let report =
         weir::sources::kinesis::send::send(&kinesis, &options, &mut reader, &mut |report| {
             bar.set_message(format!(
@@ -98,7 +105,7 @@ fn send_command(
     if json {
         println!("{}", serde_json::to_string(&report)?);
     }
-    eprintln!(
+    note!(
         "sent {} records to {} in {:.2}s ({:.0} records/s); {} blank lines skipped, {} entries retried",
         report.sent,
         options.stream,

@@ -29,6 +29,15 @@ pub fn ddl(
             "the pipeline declares no [[output.column]]: the table needs its columns".into(),
         );
     }
+    for (flag, place) in [("the lake", Some(location)), ("the dead letters", errors)] {
+        if let Some(place) = place
+            && !place.starts_with("s3://")
+        {
+            return Err(format!(
+                "{flag} at `{place}` is not on S3: Athena reads only s3://bucket/prefix locations"
+            ));
+        }
+    }
     let location = location.trim_end_matches('/');
     let errors = errors.map_or_else(
         || format!("{location}/_errors"),

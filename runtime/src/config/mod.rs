@@ -52,6 +52,10 @@ pub enum ConfigError {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineFile {
+    /// The line of each `[[plugin]]` header in the file's text, in order,
+    /// for messages that point into the file.
+    #[serde(skip)]
+    pub plugin_lines: Vec<usize>,
     /// The pipeline's name, for logs. Default: the file's stem.
     #[serde(default)]
     pub name: Option<String>,
@@ -111,7 +115,7 @@ pub struct PluginEntry {
 #[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
     /// Where the lake is: a folder, relative to the pipeline file, or
-    /// `s3://bucket/prefix`; `weir run --out` overrides it. Default `lake`.
+    /// `s3://bucket/prefix`; `weir run --lake` overrides it. Default `lake`.
     pub location: String,
     /// Table name: the folder under the location. Default `events`.
     pub table: String,
@@ -174,6 +178,9 @@ pub struct PluginSpec {
     pub sha256: Option<String>,
     /// Its config table as JSON.
     pub config_json: String,
+    /// Where the pipeline file declares it, for messages: `plugin 2
+    /// (p.toml line 21)`.
+    pub origin: String,
 }
 
 /// A checked pipeline file with paths resolved.
@@ -227,10 +234,17 @@ const MAX_BATCH_BYTES: usize = 1 << 30;
 impl PipelineFile {
     /// Parse TOML text; `path` is for messages.
     pub fn parse(text: &str, path: &str) -> Result<PipelineFile, ConfigError> {
-        toml::from_str(text).map_err(|err| ConfigError::Invalid {
+        let mut file: PipelineFile = toml::from_str(text).map_err(|err| ConfigError::Invalid {
             path: path.to_string(),
             message: err.message().to_string() + &location_suffix(text, err.span()),
-        })
+        })?;
+        file.plugin_lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| line.trim_start().starts_with("[[plugin]]"))
+            .map(|(index, _)| index + 1)
+            .collect();
+        Ok(file)
     }
 
     /// Read, parse and check a pipeline file.

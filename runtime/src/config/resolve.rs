@@ -22,7 +22,12 @@ impl PipelineFile {
         self.s3.check().map_err(|err| invalid(err.to_string()))?;
         let mut plugins = Vec::new();
         for (index, entry) in self.plugins.into_iter().enumerate() {
-            plugins.push(entry.resolve(index + 1, base, &self.s3).map_err(invalid)?);
+            let origin = match self.plugin_lines.get(index) {
+                Some(line) => format!("plugin {} ({shown} line {line})", index + 1),
+                None => format!("plugin {} of {shown}", index + 1),
+            };
+            let spec = entry.resolve(index + 1, base, &self.s3).map_err(invalid)?;
+            plugins.push(PluginSpec { origin, ..spec });
         }
         let location =
             resolve_lake("output.location", &self.output.location, base).map_err(invalid)?;
@@ -197,6 +202,7 @@ impl PluginEntry {
             source,
             sha256: self.sha256,
             config_json,
+            origin: String::new(),
         })
     }
 }

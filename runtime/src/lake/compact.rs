@@ -49,6 +49,14 @@ pub enum CompactError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The lake holds no table of that name.
+    #[error("the lake holds no table `{table}` (tables there: {tables}): check --table")]
+    NoTable {
+        /// The table asked for.
+        table: String,
+        /// The tables there are, comma-separated, or `none`.
+        tables: String,
+    },
     /// The merged files would not hold the rows the small ones did.
     #[error(
         "partition {partition}: rows read ({read}) and written ({written}) differ; the old files were kept"
@@ -116,6 +124,16 @@ struct Journal {
 
 /// Compact `options.table` in the lake at `lake`.
 pub fn compact(lake: &Storage, options: &CompactOptions) -> Result<CompactReport, CompactError> {
+    compact_with_progress(lake, options, &mut |_, _| {})
+}
+
+/// [`compact`], telling `progress` each partition as it is done, with the
+/// number of partitions to look at.
+pub fn compact_with_progress(
+    lake: &Storage,
+    options: &CompactOptions,
+    progress: &mut dyn FnMut(&CompactReport, usize),
+) -> Result<CompactReport, CompactError> {
     let mut report = CompactReport::default();
     let journals = format!("_compaction/{}", options.table);
     let table = lake.child(&options.table);
@@ -134,7 +152,12 @@ pub fn compact(lake: &Storage, options: &CompactOptions) -> Result<CompactReport
                 .push((name.to_string(), size));
         }
     }
+    if partitions.is_empty() && report.recovered == 0 {
+        no_such_table(lake, &options.table)?;
+    }
+    let count = partitions.len();
     for (partition, files) in partitions {
+        progress(&report, count);
         if !in_days(&partition, options.days.as_ref()) {
             continue;
         }
@@ -404,4 +427,29 @@ impl std::fmt::Display for CompactReport {
             self.rows
         )
     }
+}
+
+/// A table with no Parquet files: an error naming the lake's tables when
+/// the table's folder holds nothing at all (a mistyped `--table`).
+fn no_such_table(lake: &Storage, table: &str) -> Result<(), CompactError> {
+    if !lake.list(table)?.is_empty() {
+        return Ok(());
+    }
+    let mut tables: Vec<String> = lake
+        .list("")?
+        .into_iter()
+        .filter_map(|(key, _)| {
+            let (first, rest) = key.split_once('/')?;
+            (!rest.is_empty() && !first.starts_with(['_', '.'])).then(|| first.to_string())
+        })
+        .collect();
+    tables.dedup();
+    Err(CompactError::NoTable {
+        table: table.to_string(),
+        tables: if tables.is_empty() {
+            "none".to_string()
+        } else {
+            tables.join(", ")
+        },
+    })
 }

@@ -24,6 +24,7 @@ pub mod commit;
 pub mod compact;
 pub mod dead_letter;
 pub mod files;
+pub mod filled;
 pub mod format;
 pub mod ledger;
 pub mod naming;

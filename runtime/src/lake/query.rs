@@ -28,6 +28,19 @@ pub enum QueryError {
         #[source]
         source: std::io::Error,
     },
+    /// A local lake folder that does not exist.
+    #[error("there is no lake at {0}: run a pipeline into it first, or name another with --lake")]
+    NoLake(String),
+    /// The statement reads a table the lake does not hold.
+    #[error("the lake at {lake} holds no table `{table}`; its tables: {tables}")]
+    NoTable {
+        /// The lake.
+        lake: String,
+        /// The first table missing.
+        table: String,
+        /// The tables there are, comma-separated, or `none`.
+        tables: String,
+    },
     /// DataFusion refused or failed the query.
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
@@ -111,7 +124,13 @@ fn partition_type(key: &str) -> DataType {
 /// A session with every table of the lake (a folder or `s3://…`)
 /// registered.
 pub async fn session(lake: &Location, s3: &S3Options) -> Result<SessionContext, QueryError> {
-    let context = SessionContext::new();
+    if let Location::Local(path) = lake
+        && !path.is_dir()
+    {
+        return Err(QueryError::NoLake(lake.to_string()));
+    }
+    let config = datafusion::prelude::SessionConfig::new().with_information_schema(true);
+    let context = SessionContext::new_with_config(config);
     let storage = Storage::open(lake, s3).map_err(|source| QueryError::Lake {
         path: lake.to_string(),
         source,
@@ -158,8 +177,69 @@ pub async fn run_sql(
     sql: &str,
 ) -> Result<Vec<RecordBatch>, QueryError> {
     let context = session(lake, s3).await?;
+    let sql = if is_show_tables(sql) {
+        LIST_TABLES
+    } else {
+        sql
+    };
+    if let Some(table) = missing_tables(&context, sql)?.into_iter().next() {
+        let tables = table_names(&context);
+        return Err(QueryError::NoTable {
+            lake: lake.to_string(),
+            table,
+            tables: if tables.is_empty() {
+                "none".to_string()
+            } else {
+                tables.join(", ")
+            },
+        });
+    }
     let frame = context.sql(sql).await?;
     Ok(frame.collect().await?)
+}
+
+/// The lake's tables, as `SHOW TABLES` answers: without DataFusion's own.
+const LIST_TABLES: &str = "SELECT table_name, table_type FROM information_schema.tables \
+     WHERE table_schema = 'public' ORDER BY table_name";
+
+/// Whether `sql` is `SHOW TABLES` (any case, an optional `;`).
+fn is_show_tables(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words == ["show", "tables"]
+}
+
+/// The names of the lake's tables in a session, sorted.
+pub fn table_names(context: &SessionContext) -> Vec<String> {
+    let mut names = context
+        .catalog("datafusion")
+        .and_then(|catalog| catalog.schema("public"))
+        .map(|schema| schema.table_names())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The tables `sql` reads that the session does not hold (CTEs and the
+/// information schema are not tables of the lake).
+fn missing_tables(context: &SessionContext, sql: &str) -> Result<Vec<String>, QueryError> {
+    let state = context.state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state.sql_to_statement(sql, &dialect)?;
+    let mut missing = Vec::new();
+    for reference in state.resolve_table_references(&statement)? {
+        if reference.schema() == Some("information_schema") {
+            continue;
+        }
+        if !context.table_exist(reference.clone())? {
+            missing.push(reference.table().to_string());
+        }
+    }
+    Ok(missing)
 }
 
 /// How to print an answer.

@@ -60,9 +60,18 @@ pub enum ReportError {
     /// The lake could not be queried.
     #[error(transparent)]
     Query(#[from] QueryError),
-    /// The lake holds no events table.
-    #[error("the lake at {0} holds no `ecommerce_events` table: run a pipeline into it first")]
-    NoEvents(String),
+    /// The lake holds no table of that name.
+    #[error(
+        "the lake at {lake} holds no table `{table}` (tables there: {tables}): run a pipeline into it first, or name another with --table"
+    )]
+    NoTable {
+        /// The lake.
+        lake: String,
+        /// The table asked for.
+        table: String,
+        /// The tables there are, comma-separated, or `none`.
+        tables: String,
+    },
     /// One of the report's queries failed.
     #[error("query {query}")]
     Panel {
@@ -125,11 +134,36 @@ pub fn check_day(flag: &str, text: &str) -> Result<String, ReportError> {
 pub async fn build(
     lake: &Location,
     s3: &S3Options,
+    table: &str,
     range: &DateRange,
 ) -> Result<String, ReportError> {
     let context = session(lake, s3).await?;
-    if !context.table_exist(EVENTS).map_err(QueryError::from)? {
-        return Err(ReportError::NoEvents(lake.to_string()));
+    if !context.table_exist(table).map_err(QueryError::from)? {
+        let tables = crate::lake::query::table_names(&context);
+        return Err(ReportError::NoTable {
+            lake: lake.to_string(),
+            table: table.to_string(),
+            tables: if tables.is_empty() {
+                "none".to_string()
+            } else {
+                tables.join(", ")
+            },
+        });
+    }
+    if table != EVENTS {
+        // The panels' queries name the clickstream table: give the one
+        // asked for that name, and its dead letters theirs.
+        for (name, alias) in [
+            (table.to_string(), EVENTS),
+            (format!("{table}_errors"), ERRORS),
+        ] {
+            context.deregister_table(alias).map_err(QueryError::from)?;
+            if let Some(provider) = context.deregister_table(&name).map_err(QueryError::from)? {
+                context
+                    .register_table(alias, provider)
+                    .map_err(QueryError::from)?;
+            }
+        }
     }
     let has_errors = context.table_exist(ERRORS).map_err(QueryError::from)?;
     if !range.is_all() {

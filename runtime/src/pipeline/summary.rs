@@ -63,6 +63,9 @@ pub struct Summary {
     pub withdrawn: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// Declared columns no kept event filled (a misspelt name writes a
+    /// column of nulls); filled in by runs that watch for it.
+    pub unfilled_columns: Vec<String>,
 }
 
 impl Summary {
@@ -242,6 +245,8 @@ struct SummaryJson<'a> {
     written: &'a WriteStats,
     withdrawn: u64,
     elapsed_ms: f64,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    unfilled_columns: &'a [String],
 }
 
 impl Serialize for Summary {
@@ -279,6 +284,7 @@ impl Serialize for Summary {
             written: &self.written,
             withdrawn: self.withdrawn,
             elapsed_ms: self.elapsed.as_secs_f64() * 1000.0,
+            unfilled_columns: &self.unfilled_columns,
         }
         .serialize(serializer)
     }

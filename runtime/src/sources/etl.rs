@@ -16,6 +16,7 @@ use thiserror::Error;
 use crate::config::PipelineConfig;
 use crate::config::build::file_options;
 use crate::lake::LakeWriter;
+use crate::lake::filled::Unfilled;
 use crate::lake::ledger::{InputIdentity, Ledger};
 use crate::pipeline::batch::Batch;
 use crate::pipeline::summary::Summary;
@@ -159,6 +160,7 @@ pub fn etl(
     };
     let started = Instant::now();
     let mut report = EtlReport::default();
+    let mut unfilled = Unfilled::new(&config.columns);
     for day in days {
         let arrival = weir_plugin::time::Timestamp::parse(&format!("{day}T00:00:00Z"))
             .map_err(|_| EtlError::Days(format!("{day:?} is not a day")))?
@@ -168,7 +170,7 @@ pub fn etl(
                 location: format!("{input}/{key}"),
                 source,
             })?;
-            zones.run_object(pipeline, &key, &text, arrival, &mut report)?;
+            zones.run_object(pipeline, &key, &text, arrival, &mut report, &mut unfilled)?;
             report.objects += 1;
             report.raw_bytes += size;
             progress(&key, &report);
@@ -177,6 +179,9 @@ pub fn etl(
     }
     report.summary.take_plugins(pipeline);
     report.summary.elapsed = started.elapsed();
+    if report.summary.kept > 0 {
+        report.summary.unfilled_columns = unfilled.names().to_vec();
+    }
     Ok(report)
 }
 
@@ -214,6 +219,7 @@ impl Zones<'_> {
         text: &[u8],
         arrival: i64,
         report: &mut EtlReport,
+        unfilled: &mut Unfilled,
     ) -> Result<(), EtlError> {
         let config = self.config;
         let output_error = |source| EtlError::Output {
@@ -238,6 +244,7 @@ impl Zones<'_> {
         let mut records = Records::of(text);
         while records.fill(&mut batch, config.batch_size, arrival) {
             pipeline.run(&mut batch)?;
+            unfilled.observe(&batch);
             writer.write(&mut batch).map_err(output_error)?;
             report.summary.count(&batch);
         }

@@ -10,6 +10,7 @@ use crate::config::PipelineConfig;
 use crate::config::build::{batch_bytes, file_options};
 use crate::engine::plugin::LoadError;
 use crate::lake::LakeWriter;
+use crate::lake::filled::Unfilled;
 use crate::lake::ledger::{InputIdentity, Ledger};
 use crate::pipeline::batch::Batch;
 use crate::pipeline::summary::Summary;
@@ -112,6 +113,7 @@ pub fn run(
         file_options(config),
     );
     let mut summary = Summary::default();
+    let mut unfilled = Unfilled::new(&config.columns);
     let mut batch = Batch::new(&source.name).with_max_record_bytes(config.max_record_bytes);
     loop {
         batch.clear();
@@ -125,6 +127,7 @@ pub fn run(
             break;
         }
         pipeline.run(&mut batch)?;
+        unfilled.observe(&batch);
         writer.write(&mut batch).map_err(output_error)?;
         summary.count(&batch);
         progress(source.bytes_read, source.total_bytes, &summary);
@@ -136,5 +139,8 @@ pub fn run(
     }
     summary.take_plugins(pipeline);
     summary.elapsed = started.elapsed();
+    if summary.kept > 0 {
+        summary.unfilled_columns = unfilled.names().to_vec();
+    }
     Ok(summary)
 }
