@@ -29,10 +29,23 @@ pub use crate::lake::format::{Compression, Format};
 /// cause.
 #[derive(Debug, Error)]
 pub enum ConfigError {
+    /// The file could not be read (missing, unreadable, not UTF-8).
     #[error("pipeline file {path}: {message}")]
-    Read { path: String, message: String },
+    Read {
+        /// The file, as shown to the user.
+        path: String,
+        /// The reading error.
+        message: String,
+    },
+    /// The file was read but is not a usable pipeline: bad TOML, an unknown
+    /// key, a wrong type or a value out of range.
     #[error("pipeline file {path}: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// The file, as shown to the user.
+        path: String,
+        /// What is wrong, with the key and, where known, its line and column.
+        message: String,
+    },
 }
 
 /// The pipeline file, as written.

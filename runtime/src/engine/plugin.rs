@@ -66,41 +66,69 @@ impl std::fmt::Display for PluginSource {
 /// plugin and the cause.
 #[derive(Debug, Error)]
 pub enum LoadError {
+    /// The component's bytes could not be had: no bundled plugin of that
+    /// name, or the file or S3 object could not be read.
     #[error("plugin {source_name}: {message}")]
     Missing {
+        /// Where the plugin was to come from, as written (`bundled:<name>`,
+        /// a path or an `s3://` URL).
         source_name: String,
+        /// Why it could not be read.
         message: String,
     },
+    /// The component's sha256 is not the one the pipeline file gives
+    /// (compared ignoring case).
     #[error(
         "plugin {source_name}: sha256 mismatch: the pipeline says {expected}, the file is {actual}"
     )]
     Checksum {
+        /// Where the plugin came from.
         source_name: String,
+        /// The hex digest the pipeline file asks for.
         expected: String,
+        /// The hex digest of the bytes read.
         actual: String,
     },
+    /// The component exports another version of the `weir:plugin` contract
+    /// than this host implements.
     #[error(
         "plugin {source_name}: built against contract weir:plugin@{found}, and this host speaks weir:plugin@{expected}: rebuild it with the weir-plugin SDK for {expected}"
     )]
     Contract {
+        /// Where the plugin came from.
         source_name: String,
+        /// The contract version the component exports.
         found: String,
+        /// This host's contract version, [`crate::CONTRACT_VERSION`].
         expected: &'static str,
     },
+    /// The bytes are not a component this host can use: they do not compile,
+    /// export no `weir:plugin/transform`, or do not link against the host.
     #[error("plugin {source_name}: not a Weir plugin component: {message}")]
     Invalid {
+        /// Where the plugin came from.
         source_name: String,
+        /// The compiler's or linker's error, on one line.
         message: String,
     },
+    /// The plugin's `init` returned an error for its configuration.
     #[error("plugin {name} ({source_name}) refused its config: {message}")]
     ConfigRefused {
+        /// The plugin's own name, from `describe`.
         name: String,
+        /// Where the plugin came from.
         source_name: String,
+        /// The plugin's own message.
         message: String,
     },
+    /// Instantiating the component, or its `describe` or `init`, trapped or
+    /// ran out of memory or time.
     #[error("plugin {source_name} failed to start: {message}")]
     Failed {
+        /// Where the plugin came from.
         source_name: String,
+        /// The trap, exceeded limit or error, and the tail of the plugin's
+        /// standard error if it wrote any.
         message: String,
     },
 }

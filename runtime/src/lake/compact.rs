@@ -37,20 +37,41 @@ use crate::storage::{Body, Storage, join_key};
 /// Why a compaction stopped.
 #[derive(Debug, Error)]
 pub enum CompactError {
+    /// Listing, reading, writing or deleting in the lake failed.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// A small file could not be read as Parquet, its columns differ from the
+    /// partition's first file, or the merged file could not be written.
     #[error("{file}: not a Parquet file Weir can read: {cause}")]
-    BadFile { file: String, cause: String },
+    BadFile {
+        /// The file (or, when writing failed, the partition), with the
+        /// table's location.
+        file: String,
+        /// The Parquet reader's or writer's error.
+        cause: String,
+    },
+    /// The merged files hold another number of rows than the small files'
+    /// footers count; the new files were thrown away and the old ones kept.
     #[error(
         "partition {partition}: rows read ({read}) and written ({written}) differ; the old files were kept"
     )]
     RowsDiffer {
+        /// The partition, relative to the table.
         partition: String,
+        /// Rows the small files' footers count.
         read: u64,
+        /// Rows written into the merged files.
         written: u64,
     },
+    /// The journal of an interrupted compaction is not valid JSON of the
+    /// expected shape, so it can be neither finished nor undone.
     #[error("journal {key}: {cause}")]
-    BadJournal { key: String, cause: String },
+    BadJournal {
+        /// The journal's key, with the lake's location.
+        key: String,
+        /// The JSON parser's error.
+        cause: String,
+    },
 }
 
 /// What to compact.

@@ -19,13 +19,18 @@ use crate::storage::{Location, S3Options, S3Reader, Storage};
 /// Why a query did not run.
 #[derive(Debug, Error)]
 pub enum QueryError {
+    /// The lake could not be opened or listed.
     #[error("cannot read the lake at {path}: {source}")]
     Lake {
+        /// The lake's location: a folder or `s3://bucket/prefix`.
         path: String,
+        /// The storage error.
         source: std::io::Error,
     },
+    /// DataFusion refused the SQL or failed while running it.
     #[error("{0}")]
     DataFusion(#[from] datafusion::error::DataFusionError),
+    /// The answer could not be turned into text or JSON.
     #[error("cannot format the answer: {0}")]
     Format(#[from] datafusion::arrow::error::ArrowError),
 }

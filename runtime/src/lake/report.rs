@@ -57,12 +57,22 @@ const PANELS: &[(&str, &str)] = &[
 /// Why a report could not be made.
 #[derive(Debug, Error)]
 pub enum ReportError {
+    /// The lake could not be read, or setting up its tables (finding them,
+    /// narrowing them to the date range) failed.
     #[error(transparent)]
     Query(#[from] QueryError),
+    /// The lake has no `ecommerce_events` table; holds the lake's location.
     #[error("the lake at {0} holds no `ecommerce_events` table: run a pipeline into it first")]
     NoEvents(String),
+    /// One panel's query failed.
     #[error("query {query}: {source}")]
-    Panel { query: String, source: QueryError },
+    Panel {
+        /// The panel's query file, such as `funnel.sql`.
+        query: String,
+        /// Why it failed.
+        source: QueryError,
+    },
+    /// A `--from` or `--to` day is not `YYYY-MM-DD`; holds the whole message.
     #[error("{0}")]
     Range(String),
 }

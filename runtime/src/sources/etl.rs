@@ -25,12 +25,29 @@ use crate::storage::{Location, Storage};
 /// Why an ETL run stopped.
 #[derive(Debug, Error)]
 pub enum EtlError {
+    /// The raw zone could not be opened, listed or read, or an object that
+    /// starts like gzip did not decompress.
     #[error("cannot read the raw zone at {location}: {message}")]
-    Input { location: String, message: String },
+    Input {
+        /// The raw zone's location.
+        location: String,
+        /// What failed, naming the object where there is one.
+        message: String,
+    },
+    /// The processed zone or its dead letters could not be opened or
+    /// written.
     #[error("cannot write the processed zone at {location}: {message}")]
-    Output { location: String, message: String },
+    Output {
+        /// The processed zone's location (`config.location`).
+        location: String,
+        /// The storage error.
+        message: String,
+    },
+    /// A plugin failed and the pipeline's policy is to fail the run.
     #[error(transparent)]
     PluginFailed(#[from] PluginFailed),
+    /// The days asked for are not `YYYY-MM-DD`, are in the wrong order or
+    /// span more than ten years; holds the whole message.
     #[error("{0}")]
     Days(String),
 }

@@ -41,23 +41,41 @@ use metrics::BatchMetrics;
 /// Why the host cannot start, or cannot load a pipeline. One line each.
 #[derive(Debug, Error)]
 pub enum HostError {
+    /// A setting is missing or wrong: an environment variable, an unpinned
+    /// plugin, a lake that is not on S3, or an engine that cannot start.
     #[error("{0}")]
     Setting(String),
+    /// The pipeline file could not be read (bad location, S3 or file error,
+    /// not UTF-8).
     #[error("cannot read the pipeline {path}: {message}")]
-    Fetch { path: String, message: String },
+    Fetch {
+        /// The pipeline file, as `WEIR_PIPELINE` names it.
+        path: String,
+        /// Why it could not be read.
+        message: String,
+    },
+    /// The pipeline file was read and is not valid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// One of the pipeline's plugins could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The lake or its dead-letter location could not be opened.
     #[error("cannot open the lake at {location}: {message}")]
-    Lake { location: String, message: String },
+    Lake {
+        /// The location that could not be opened.
+        location: String,
+        /// The storage error.
+        message: String,
+    },
 }
 
 /// How one plugin was made ready, for the start-up report.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PluginReady {
-    /// Its name and version.
+    /// Its name, from `describe`.
     pub name: String,
+    /// Its version, from `describe`.
     pub version: String,
     /// `compiled`, `shipped` (precompiled in the package) or `cached`.
     pub code: &'static str,

@@ -20,20 +20,29 @@ use crate::storage::{Location, Storage};
 /// Why a run stopped.
 #[derive(Debug, Error)]
 pub enum RunError {
+    /// A plugin of the pipeline could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The WebAssembly engine could not be created; holds the cause.
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),
+    /// The input could not be opened or read.
     #[error("cannot read {path}: {source}")]
     Input {
+        /// The input as given: a path, or `-` for standard input.
         path: String,
+        /// The reading error.
         source: std::io::Error,
     },
+    /// The lake or its dead letters could not be opened or written.
     #[error("cannot write the lake under {path}: {source}")]
     Output {
+        /// The lake's location (also when the dead letters failed).
         path: String,
+        /// The storage error.
         source: std::io::Error,
     },
+    /// A plugin failed and the pipeline's policy is to fail the run.
     #[error(transparent)]
     PluginFailed(#[from] PluginFailed),
 }

@@ -31,14 +31,30 @@ use crate::sources::kinesis::shard::{LakeTarget, ShardRecord, find_poison, proce
 /// Why a consumer stopped.
 #[derive(Debug, Error)]
 pub enum ConsumeError {
+    /// Kinesis refused a call for good (listing shards, getting an iterator,
+    /// or reading with an error that retrying will not cure).
     #[error("stream {stream}: {message}")]
-    Kinesis { stream: String, message: String },
+    Kinesis {
+        /// The stream's name.
+        stream: String,
+        /// The call's error, naming the shard where there is one.
+        message: String,
+    },
+    /// The checkpoints could not be read or saved.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// A plugin failed under `on_plugin_error = "fail"`; the batch stays
+    /// pending, so the next start forms it again.
     #[error(
         "stream {stream}: {message} (on_plugin_error = \"fail\"; the batch is kept pending and is formed again on the next start)"
     )]
-    PluginFailed { stream: String, message: String },
+    PluginFailed {
+        /// The stream's name.
+        stream: String,
+        /// The shard, the failing record (or the batch's sequence numbers
+        /// when no record fails alone) and the plugin's failure.
+        message: String,
+    },
 }
 
 /// How to consume.
