@@ -16,6 +16,8 @@
 //! The command line (`src/main.rs`, `src/commands/`) sits on top. The
 //! contract itself is `wit/plugin.wit`.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod engine;
 pub mod lake;

@@ -372,12 +372,23 @@ fn inputs_and_tables_that_match_nothing_are_not_success() {
     // A run over an empty input says so.
     std::fs::write(path.join("empty.jsonl"), "").unwrap();
     let output = weir(
-        &["run", "--pipeline", example, "--input", "empty.jsonl", "--lake", "lake2"],
+        &[
+            "run",
+            "--pipeline",
+            example,
+            "--input",
+            "empty.jsonl",
+            "--lake",
+            "lake2",
+        ],
         path,
     );
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("warning: the input empty.jsonl held no events"), "{stderr}");
+    assert!(
+        stderr.contains("warning: the input empty.jsonl held no events"),
+        "{stderr}"
+    );
     // ETL over a raw zone that is not there.
     let output = weir(
         &[

@@ -5,6 +5,8 @@
 //! Bundled plugins are embedded in the `weir` binary: a pipeline file names
 //! them as `bundled:<name>` and needs no file next to it.
 
+#![warn(missing_docs)]
+
 /// A guest component built by the build script.
 #[derive(Clone, Copy, Debug)]
 pub struct Guest {

@@ -32,6 +32,8 @@
 //! a plain library: [`testing`] runs a plugin over JSON events so its logic is
 //! unit-tested with `cargo test`, without WebAssembly.
 
+#![warn(missing_docs)]
+
 // Lets the generated bindings name this crate the same way from inside it
 // and from the plugin crates that expand `export_plugin!`.
 extern crate self as weir_plugin;

@@ -6,10 +6,15 @@
 /// Severity of a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
+    /// Step-by-step detail.
     Trace,
+    /// Detail for whoever debugs the plugin.
     Debug,
+    /// Normal operation.
     Info,
+    /// Something unexpected that the plugin handled.
     Warn,
+    /// Something the plugin could not handle.
     Error,
 }
 

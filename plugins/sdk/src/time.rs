@@ -75,11 +75,19 @@ pub fn parse_date(text: &str) -> Result<i64, TimeError> {
 pub struct Timestamp {
     /// Microseconds since the Unix epoch.
     pub unix_micros: i64,
+    /// The UTC year, proleptic Gregorian: 0 or negative for times before
+    /// the year 1.
     pub year: i32,
+    /// The UTC month, 1 to 12.
     pub month: u32,
+    /// The UTC day of the month, 1 to 31.
     pub day: u32,
+    /// The UTC hour, 0 to 23.
     pub hour: u32,
+    /// The UTC minute, 0 to 59.
     pub minute: u32,
+    /// The UTC second, 0 to 59 (leap seconds are not accepted); the fraction
+    /// is only in `unix_micros`.
     pub second: u32,
 }
 

@@ -92,7 +92,10 @@ fn yes() -> bool {
 /// Why a kept event does not fit the schema. `code` is the reject code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvertError {
+    /// The reject code written on the dead letter: `missing-column`,
+    /// `bad-column`, `bad-partition` or `not-kept`.
     pub code: &'static str,
+    /// What does not fit, naming the column or partition key.
     pub reason: String,
 }
 

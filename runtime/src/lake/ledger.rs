@@ -47,7 +47,7 @@ const ID_HEX: usize = 12;
 pub struct InputIdentity {
     /// Readable part of names: the file's stem, or the given name.
     pub stem: String,
-    /// Hash of the whole identity, [`ID_HEX`] hex digits.
+    /// Hash of the whole identity, 12 hex digits.
     pub id: String,
     /// The identity in words, recorded in the ledger.
     pub described: String,

@@ -8,7 +8,7 @@
 //!
 //! [`LakeWriter`] puts a batch's kept and rejected events there, from
 //! parts that each do one thing: [`routing`] picks an event's partition
-//! folder, [`format`] encodes files (JSON lines, Parquet, dead letters),
+//! folder, [`format`](mod@format) encodes files (JSON lines, Parquet, dead letters),
 //! [`files`] bounds the set of open files, [`naming`] names them after the
 //! input and the positions of their rows (so writing the same input again
 //! replaces the same files), and [`publish`] hands over the files a stream

@@ -101,7 +101,10 @@ impl Arena {
 /// Why an input record is not an event. `code` is the reject code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
+    /// The reject code written on the dead letter, such as `malformed-json`,
+    /// `not-an-object`, `too-deep` or `number-out-of-range`.
     pub code: &'static str,
+    /// The parser's message, saying what is wrong and where.
     pub reason: String,
 }
 

@@ -80,8 +80,9 @@ pub enum HostError {
 /// How one plugin was made ready, for the start-up report.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PluginReady {
-    /// Its name and version.
+    /// Its name, from `describe`.
     pub name: String,
+    /// Its version, from `describe`.
     pub version: String,
     /// `compiled`, `shipped` (precompiled in the package) or `cached`.
     pub code: &'static str,

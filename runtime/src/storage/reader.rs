@@ -90,7 +90,7 @@ fn content_range(header: &str) -> Option<(std::ops::Range<u64>, u64)> {
     let (start, end) = range.split_once('-')?;
     let (start, end, total): (u64, u64, u64) =
         (start.parse().ok()?, end.parse().ok()?, total.parse().ok()?);
-    (start <= end && end < total).then_some((start..end + 1, total))
+    (start <= end && end < total).then(|| (start..end + 1, total))
 }
 
 /// An object path as the query engine names it: the key, taken as it is.

@@ -80,9 +80,11 @@ pub struct Measurement {
     pub best: Duration,
     /// Events per round.
     pub events: u64,
-    /// Records kept, dropped and rejected in a round.
+    /// Records kept in a round.
     pub kept: u64,
+    /// Records dropped in a round.
     pub dropped: u64,
+    /// Records rejected in a round.
     pub rejected: u64,
     /// Hash of the output bytes, to compare variants.
     pub output_hash: u64,

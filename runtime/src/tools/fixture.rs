@@ -50,7 +50,11 @@ pub struct Case {
 pub enum Expect {
     /// Kept; with the whole event and the partition values, when given.
     Kept {
+        /// The whole event as the pipeline should leave it, every field
+        /// (numbers compared by value); `None` checks only that it was kept.
         event: Option<Value>,
+        /// Its whole partition, key to value (non-string values as their
+        /// JSON text); `None` does not check it.
         partition: Option<BTreeMap<String, String>>,
     },
     /// Dropped (filtered).

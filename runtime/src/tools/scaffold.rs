@@ -14,19 +14,28 @@ use thiserror::Error;
 /// Why a crate was not created.
 #[derive(Debug, Error)]
 pub enum ScaffoldError {
+    /// The name is not kebab-case: lowercase letters, digits and `-`,
+    /// starting with a letter and not ending with `-`; holds the name.
     #[error("plugin name {0:?}: use lowercase letters, digits and -, starting with a letter")]
     BadName(String),
+    /// The crate's folder already exists; holds its path.
     #[error("{0} already exists: choose another name or folder")]
     Exists(String),
+    /// The SDK folder given with `path:` cannot be used.
     #[error("the SDK folder {dir}")]
     Sdk {
+        /// The folder as given.
         dir: String,
+        /// Why it could not be made absolute.
         #[source]
         source: std::io::Error,
     },
+    /// A file of the crate could not be written.
     #[error("cannot write {path}")]
     Write {
+        /// The file that could not be written.
         path: String,
+        /// Why.
         #[source]
         source: std::io::Error,
     },

@@ -53,10 +53,13 @@ pub struct EtlResponse {
     pub day: String,
     /// Raw objects read.
     pub objects: u64,
-    /// Records read, and where each went.
+    /// Records read.
     pub read: u64,
+    /// Of those, records written to the lake.
     pub kept: u64,
+    /// Of those, records filtered out.
     pub dropped: u64,
+    /// Of those, records written to the dead letters.
     pub rejected: u64,
     /// Data files written.
     pub files: u64,
@@ -73,7 +76,9 @@ pub enum HandleError {
     /// The event looks like one kind and does not parse as it.
     #[error("the event looks like a {kind} event but is not one")]
     Malformed {
+        /// The kind it looks like: `Kinesis`, `Firehose` or `ETL`.
         kind: &'static str,
+        /// Why it does not parse as that kind.
         #[source]
         source: serde_json::Error,
     },

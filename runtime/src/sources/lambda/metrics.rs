@@ -25,14 +25,17 @@ pub struct BatchMetrics {
     pub kinesis_records: u64,
     /// User records (after KPL de-aggregation) accounted for below.
     pub records_in: u64,
-    /// Of those, kept, dropped and rejected.
+    /// Of those, records written to the lake.
     pub kept: u64,
+    /// Of those, records filtered out.
     pub dropped: u64,
+    /// Of those, records written to the dead letters.
     pub rejected: u64,
     /// Records left to Lambda to retry (not counted above).
     pub retried: u64,
-    /// Bytes and objects written and kept.
+    /// Bytes in the objects written (data and dead letters).
     pub bytes_written: u64,
+    /// Objects written, data and dead letters.
     pub objects_written: u64,
     /// Objects that could not be written.
     pub write_failures: u64,
@@ -68,14 +71,21 @@ impl BatchMetrics {
 /// The metrics of one plugin over one batch.
 #[derive(Clone, Debug, Default)]
 pub struct PluginMetrics {
-    /// The plugin's name and version.
+    /// The plugin's name, a dimension.
     pub plugin: String,
+    /// The plugin's version, a property.
     pub version: String,
+    /// Events the plugin was lent.
     pub events_in: u64,
+    /// Of those, events it kept.
     pub kept: u64,
+    /// Of those, events it dropped.
     pub dropped: u64,
+    /// Of those, events it rejected (including `plugin-failed`).
     pub rejected: u64,
+    /// Calls into the plugin that failed (trap, deadline, memory, contract).
     pub failures: u64,
+    /// Time spent in its calls, in milliseconds.
     pub time_ms: f64,
 }
 
