@@ -224,7 +224,7 @@ pub fn write_events(options: &GenerateOptions, out: Option<&PathBuf>) -> Result<
     let mut written = 0u64;
     generate(options, |line| {
         written += 1;
-        if written % 10_000 == 0 {
+        if written.is_multiple_of(10_000) {
             bar.set_position(written);
         }
         if failed.is_none()
@@ -285,7 +285,7 @@ pub fn run_pipeline(
     source_name: Option<&str>,
 ) -> Result<Summary> {
     let engine = engine()?;
-    let mut pipeline = load_pipeline(&engine, &config)?;
+    let mut pipeline = load_pipeline(&engine, config)?;
     let bar = progress_bar();
     bar.set_style(
         ProgressStyle::with_template(
@@ -299,7 +299,7 @@ pub fn run_pipeline(
         dead_letter: config.dead_letter.clone(),
     };
     let summary = run(
-        &config,
+        config,
         &mut pipeline,
         input,
         source_name,
