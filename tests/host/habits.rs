@@ -9,6 +9,25 @@ use std::path::Path;
 use crate::common::{generate, weir};
 use crate::s3::{bucket, s3_command, weir_aws};
 
+/// The example pipeline.
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/clickstream.toml");
+
+/// `weir run` of the example pipeline over `input` into `lake` in `path`,
+/// with `flags` before the command.
+fn run_example(path: &Path, flags: &[&str], input: &str, lake: &str) -> std::process::Output {
+    let mut args = flags.to_vec();
+    args.extend([
+        "run",
+        "--pipeline",
+        EXAMPLE,
+        "--input",
+        input,
+        "--lake",
+        lake,
+    ]);
+    weir(&args, path)
+}
+
 /// Spellings the vocabulary replaced: no help may show them.
 const RETIRED: [&str; 4] = ["--out", "--endpoint", "--location", "--errors-location"];
 
@@ -200,21 +219,7 @@ fn quiet_prints_only_errors_and_verbose_prints_more() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
     generate(path, 50, 0.0);
-    let run = |flag: &str| {
-        weir(
-            &[
-                flag,
-                "run",
-                "--pipeline",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/clickstream.toml"),
-                "--input",
-                "events.jsonl",
-                "--lake",
-                "lake",
-            ],
-            path,
-        )
-    };
+    let run = |flag: &str| run_example(path, &[flag], "events.jsonl", "lake");
     let quiet = run("-q");
     assert!(quiet.status.success());
     assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
@@ -229,8 +234,7 @@ fn quiet_prints_only_errors_and_verbose_prints_more() {
 fn validate_loads_everything_and_runs_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/clickstream.toml");
-    let output = weir(&["validate", example, "--json"], path);
+    let output = weir(&["validate", EXAMPLE, "--json"], path);
     assert!(
         output.status.success(),
         "{}",
@@ -292,19 +296,11 @@ fn completions_cover_every_subcommand() {
 /// A lake with the example pipeline's table in it.
 fn example_lake(path: &Path) {
     generate(path, 300, 0.0);
-    let output = weir(
-        &[
-            "run",
-            "--pipeline",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/clickstream.toml"),
-            "--input",
-            "events.jsonl",
-            "--lake",
-            "lake",
-        ],
-        path,
+    assert!(
+        run_example(path, &[], "events.jsonl", "lake")
+            .status
+            .success()
     );
-    assert!(output.status.success());
 }
 
 #[test]
@@ -368,21 +364,9 @@ fn inputs_and_tables_that_match_nothing_are_not_success() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
     example_lake(path);
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/clickstream.toml");
     // A run over an empty input says so.
     std::fs::write(path.join("empty.jsonl"), "").unwrap();
-    let output = weir(
-        &[
-            "run",
-            "--pipeline",
-            example,
-            "--input",
-            "empty.jsonl",
-            "--lake",
-            "lake2",
-        ],
-        path,
-    );
+    let output = run_example(path, &[], "empty.jsonl", "lake2");
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -396,7 +380,7 @@ fn inputs_and_tables_that_match_nothing_are_not_success() {
             "--input",
             "nosuchraw",
             "--pipeline",
-            example,
+            EXAMPLE,
             "--lake",
             "processed",
             "--date",
@@ -445,11 +429,7 @@ fn a_declared_column_no_event_fills_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
     generate(path, 100, 0.0);
-    let example = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/clickstream.toml"
-    ))
-    .unwrap();
+    let example = std::fs::read_to_string(EXAMPLE).unwrap();
     let misspelt =
         format!("{example}\n[[output.column]]\nname = \"price_bnd\"\ntype = \"string\"\n");
     std::fs::write(path.join("p.toml"), misspelt).unwrap();
@@ -480,9 +460,8 @@ fn a_declared_column_no_event_fills_is_named() {
 #[test]
 fn athena_ddl_refuses_a_lake_athena_cannot_read() {
     let dir = tempfile::tempdir().unwrap();
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/clickstream.toml");
     let output = weir(
-        &["athena", "ddl", "--pipeline", example, "--lake", "lake"],
+        &["athena", "ddl", "--pipeline", EXAMPLE, "--lake", "lake"],
         dir.path(),
     );
     assert_eq!(output.status.code(), Some(1));
@@ -524,13 +503,12 @@ fn aws_errors_say_what_to_check_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
     generate(path, 20, 0.0);
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/clickstream.toml");
     let run_into = |mut command: std::process::Command, lake: &str| {
         command
             .args([
                 "run",
                 "--pipeline",
-                example,
+                EXAMPLE,
                 "--input",
                 "events.jsonl",
                 "--lake",

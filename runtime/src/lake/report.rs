@@ -10,6 +10,8 @@
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
+use datafusion::prelude::SessionContext;
+
 use crate::lake::query::{QueryError, session};
 use crate::storage::{Location, S3Options};
 
@@ -138,58 +140,10 @@ pub async fn build(
     range: &DateRange,
 ) -> Result<String, ReportError> {
     let context = session(lake, s3).await?;
-    if !context.table_exist(table).map_err(QueryError::from)? {
-        let tables = crate::lake::query::table_names(&context);
-        return Err(ReportError::NoTable {
-            lake: lake.to_string(),
-            table: table.to_string(),
-            tables: if tables.is_empty() {
-                "none".to_string()
-            } else {
-                tables.join(", ")
-            },
-        });
-    }
-    if table != EVENTS {
-        // The panels' queries name the clickstream table: give the one
-        // asked for that name, and its dead letters theirs.
-        for (name, alias) in [
-            (table.to_string(), EVENTS),
-            (format!("{table}_errors"), ERRORS),
-        ] {
-            context.deregister_table(alias).map_err(QueryError::from)?;
-            if let Some(provider) = context.deregister_table(&name).map_err(QueryError::from)? {
-                context
-                    .register_table(alias, provider)
-                    .map_err(QueryError::from)?;
-            }
-        }
-    }
+    name_the_tables(&context, lake, table)?;
     let has_errors = context.table_exist(ERRORS).map_err(QueryError::from)?;
     if !range.is_all() {
-        // The queries name the tables; narrow the tables under their names.
-        for (table, condition) in [
-            (EVENTS, range.condition("CAST(event_date AS DATE)")),
-            (ERRORS, range.condition("CAST(dt AS DATE)")),
-        ] {
-            if table == ERRORS && !has_errors {
-                continue;
-            }
-            let all = format!("weir_all_{table}");
-            let provider = context
-                .deregister_table(table)
-                .map_err(QueryError::from)?
-                .expect("the table exists");
-            context
-                .register_table(&all, provider)
-                .map_err(QueryError::from)?;
-            context
-                .sql(&format!(
-                    "CREATE VIEW {table} AS SELECT * FROM {all} WHERE {condition}"
-                ))
-                .await
-                .map_err(QueryError::from)?;
-        }
+        narrow(&context, range, has_errors).await?;
     }
     let mut panels = Map::new();
     for (id, sql) in PANELS {
@@ -216,6 +170,80 @@ pub async fn build(
             json!({"query": query, "sql": sql, "columns": columns, "rows": rows}),
         );
     }
+    Ok(fill(&page_data(lake, range, panels)))
+}
+
+/// Give `table` (and its dead letters) the names the panels' queries use,
+/// or fail naming the tables the lake has.
+fn name_the_tables(
+    context: &SessionContext,
+    lake: &Location,
+    table: &str,
+) -> Result<(), ReportError> {
+    if !context.table_exist(table).map_err(QueryError::from)? {
+        let tables = crate::lake::query::table_names(context);
+        return Err(ReportError::NoTable {
+            lake: lake.to_string(),
+            table: table.to_string(),
+            tables: if tables.is_empty() {
+                "none".to_string()
+            } else {
+                tables.join(", ")
+            },
+        });
+    }
+    if table == EVENTS {
+        return Ok(());
+    }
+    for (name, alias) in [
+        (table.to_string(), EVENTS),
+        (format!("{table}_errors"), ERRORS),
+    ] {
+        context.deregister_table(alias).map_err(QueryError::from)?;
+        if let Some(provider) = context.deregister_table(&name).map_err(QueryError::from)? {
+            context
+                .register_table(alias, provider)
+                .map_err(QueryError::from)?;
+        }
+    }
+    Ok(())
+}
+
+/// Put views of `range` where the tables were, under their names: the
+/// queries name the tables.
+async fn narrow(
+    context: &SessionContext,
+    range: &DateRange,
+    has_errors: bool,
+) -> Result<(), ReportError> {
+    for (table, condition) in [
+        (EVENTS, range.condition("CAST(event_date AS DATE)")),
+        (ERRORS, range.condition("CAST(dt AS DATE)")),
+    ] {
+        if table == ERRORS && !has_errors {
+            continue;
+        }
+        let all = format!("weir_all_{table}");
+        let provider = context
+            .deregister_table(table)
+            .map_err(QueryError::from)?
+            .expect("the table exists");
+        context
+            .register_table(&all, provider)
+            .map_err(QueryError::from)?;
+        context
+            .sql(&format!(
+                "CREATE VIEW {table} AS SELECT * FROM {all} WHERE {condition}"
+            ))
+            .await
+            .map_err(QueryError::from)?;
+    }
+    Ok(())
+}
+
+/// What the page shows: its title, the lake, when it was made, the range
+/// and the panels' answers.
+fn page_data(lake: &Location, range: &DateRange, panels: Map<String, Value>) -> Value {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_micros() as i64);
@@ -225,14 +253,13 @@ pub async fn build(
     } else {
         json!({"from": range.from, "to": range.to})
     };
-    let data = json!({
+    json!({
         "title": "Clickstream report",
         "lake": lake.to_string(),
         "generated": generated.to_rfc3339().replace(".000000Z", "Z"),
         "range": range_json,
         "panels": panels,
-    });
-    Ok(fill(&data))
+    })
 }
 
 /// The names of an answer's columns, from the query's `SELECT` list, for a

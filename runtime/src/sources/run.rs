@@ -8,7 +8,6 @@ use thiserror::Error;
 
 use crate::config::PipelineConfig;
 use crate::config::build::{batch_bytes, file_options};
-use crate::engine::plugin::LoadError;
 use crate::lake::LakeWriter;
 use crate::lake::filled::Unfilled;
 use crate::lake::ledger::{InputIdentity, Ledger};
@@ -21,12 +20,6 @@ use crate::storage::{Location, Storage};
 /// Why a run stopped.
 #[derive(Debug, Error)]
 pub enum RunError {
-    /// A plugin could not be loaded.
-    #[error(transparent)]
-    Load(#[from] LoadError),
-    /// The WebAssembly engine could not be built.
-    #[error("cannot start the WebAssembly engine: {0}")]
-    Engine(String),
     /// The input could not be read.
     #[error("cannot read {path}")]
     Input {
@@ -59,6 +52,21 @@ pub struct RunTarget {
     pub dead_letter: Location,
 }
 
+/// The input's identity in object names: the name given, else the file's
+/// own, else (standard input) a new one each run.
+fn identity_of(input: &str, source_name: Option<&str>) -> Result<InputIdentity, RunError> {
+    Ok(match (source_name, input) {
+        (Some(name), _) => InputIdentity::named(name),
+        (None, "-") => InputIdentity::unique_stdin(),
+        (None, path) => {
+            InputIdentity::of_file(Path::new(path)).map_err(|source| RunError::Input {
+                path: input.to_string(),
+                source,
+            })?
+        }
+    })
+}
+
 /// Run `input` (a path, or `-` for standard input) through the pipeline into
 /// the lake. `source_name`, when given, is the input's identity instead of
 /// the file's (see [`crate::lake::ledger`]): runs with the same name replace each
@@ -84,16 +92,7 @@ pub fn run(
         path: target.location.to_string(),
         source,
     };
-    let identity = match (source_name, input) {
-        (Some(name), _) => InputIdentity::named(name),
-        (None, "-") => InputIdentity::unique_stdin(),
-        (None, path) => {
-            InputIdentity::of_file(Path::new(path)).map_err(|source| RunError::Input {
-                path: input.to_string(),
-                source,
-            })?
-        }
-    };
+    let identity = identity_of(input, source_name)?;
     let data = Storage::open(&target.location, &config.s3).map_err(output_error)?;
     let errors = data
         .sibling(&target.dead_letter, &config.s3)
