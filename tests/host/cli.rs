@@ -251,6 +251,9 @@ fn events_that_do_not_fit_the_columns_are_rejected_by_the_host() {
             "--lake",
             "none",
             "--json",
+            // Every event is meant to be rejected here.
+            "--max-reject-ratio",
+            "1",
         ],
         dir.path(),
     );
@@ -355,6 +358,8 @@ fn events_land_in_the_folders_the_table_declares() {
             "--lake",
             "hour",
             "--json",
+            "--max-reject-ratio",
+            "1",
         ],
         dir.path(),
     );
