@@ -277,7 +277,7 @@ pub fn run_pipeline(
     source_name: Option<&str>,
 ) -> Result<Summary> {
     let engine = engine()?;
-    let mut pipeline = load_pipeline(&engine, &config)?;
+    let mut pipeline = load_pipeline(&engine, config)?;
     let bar = progress_bar();
     bar.set_style(
         ProgressStyle::with_template(
@@ -291,7 +291,7 @@ pub fn run_pipeline(
         dead_letter: config.dead_letter.clone(),
     };
     let summary = run(
-        &config,
+        config,
         &mut pipeline,
         input,
         source_name,
