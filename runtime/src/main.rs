@@ -63,9 +63,9 @@ enum Command {
     /// counted before and after; a run that stops part way is finished by
     /// the next.
     Compact(commands::compact::Args),
-    /// Check a plugin, or a whole pipeline, against fixture files: JSON
-    /// lines of {"input": event, "expect": outcome}. Prints each case that
-    /// differs; exits non-zero if any does.
+    /// Check a plugin, or a whole pipeline, against fixture files (JSON
+    /// lines of {"input": event, "expect": outcome}) and cases given with
+    /// --text. Prints each case that differs; exits non-zero if any does.
     Test(commands::test::Args),
     /// Plugins: what a component file is and asks for.
     Plugin {

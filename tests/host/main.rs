@@ -26,3 +26,4 @@ mod readme;
 mod report;
 mod s3;
 mod scaffold;
+mod weir_test;

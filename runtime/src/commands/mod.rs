@@ -126,7 +126,7 @@ impl AwsArgs {
 }
 
 /// The command did its work, and what it found fails a check the user set
-/// (`--max-reject-ratio`) or asked for (`weir test`'s cases): exit status 3,
+/// (`--max-reject-ratio`): exit status 3,
 /// apart from errors (1) and bad usage (2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

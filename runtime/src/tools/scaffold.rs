@@ -171,6 +171,10 @@ const SDK_FILES: &[(&str, &str)] = &[
         include_str!("../../../plugins/sdk/src/layout.rs"),
     ),
     (
+        "src/layout/tests.rs",
+        include_str!("../../../plugins/sdk/src/layout/tests.rs"),
+    ),
+    (
         "src/log.rs",
         include_str!("../../../plugins/sdk/src/log.rs"),
     ),

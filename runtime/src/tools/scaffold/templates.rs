@@ -50,7 +50,7 @@ A Weir plugin (contract `weir:plugin@{{contract}}`), made by `weir plugin new`.
 
 ```sh
 cargo test                                   # the unit tests, natively
-weir plugin build --out {{crate}}.wasm       # the component, and its sha256
+weir plugin build --output {{crate}}.wasm      # the component, and its sha256
 weir test --plugin {{crate}}.wasm \
   --config '{{config}}' fixtures/*.jsonl      # the component against the fixtures
 ```
