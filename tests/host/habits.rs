@@ -81,6 +81,7 @@ fn flags(dir: &Path, path: &[&str]) -> BTreeSet<String> {
     help.lines()
         .filter(|line| line.trim_start().starts_with('-'))
         .flat_map(|line| line.split([' ', ',', '=', '[', '<']))
+        .map(|word| word.trim_end_matches("..."))
         .filter(|word| word.starts_with("--") && word.len() > 2)
         .map(str::to_string)
         .collect()
