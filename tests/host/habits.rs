@@ -607,3 +607,39 @@ fn the_aws_cli_flags_reach_the_clients() {
         "{line}"
     );
 }
+
+#[test]
+fn access_denied_and_another_region_say_what_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    generate(path, 20, 0.0);
+    let lake = format!("s3://{}/lake", bucket("habits-denied"));
+    for (status, code, expected) in [
+        (403, "AccessDenied", "access denied (AccessDenied"),
+        (301, "PermanentRedirect", "wrong region (PermanentRedirect"),
+        (
+            403,
+            "InvalidAccessKeyId",
+            "credentials refused (InvalidAccessKeyId",
+        ),
+    ] {
+        // Every request answered so, as S3 answers a role without the
+        // permission, or a bucket in another region.
+        let (endpoint, _) = crate::s3::fault_proxy(crate::s3::moto(), move |_| {
+            Some(crate::s3::Fault::Answer { status, code })
+        });
+        let output = s3_command(path, &endpoint)
+            .args(["run", "--pipeline", EXAMPLE, "--input", "events.jsonl"])
+            .args(["--lake", &lake])
+            .output()
+            .unwrap();
+        let line = error_line(&output);
+        assert!(line.contains(expected), "{code}: {line}");
+        let advice = match code {
+            "AccessDenied" => "check their IAM policy",
+            "PermanentRedirect" => "set the region",
+            _ => "check that they are current",
+        };
+        assert!(line.contains(advice), "{code}: {line}");
+    }
+}

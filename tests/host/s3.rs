@@ -338,6 +338,15 @@ pub enum Fault {
     /// Read its first request and never answer: hold the connection until
     /// the client gives up on it.
     Stall,
+    /// Answer its first request with this HTTP status and S3 error code, as
+    /// S3 does for access denied (403 `AccessDenied`) or a bucket in
+    /// another region (301 `PermanentRedirect`).
+    Answer {
+        /// The HTTP status.
+        status: u16,
+        /// The S3 error code.
+        code: &'static str,
+    },
 }
 
 /// A proxy in front of the S3 server: connection `n` (counted from 0)
@@ -372,6 +381,16 @@ pub fn fault_proxy(
                         let _ = client.set_read_timeout(Some(std::time::Duration::from_secs(600)));
                         let mut sink = [0u8; 4096];
                         while client.read(&mut sink).is_ok_and(|n| n > 0) {}
+                    }
+                    if let Fault::Answer { status, code } = fault {
+                        let body = format!(
+                            "<Error><Code>{code}</Code><Message>{code} (from the test proxy)</Message></Error>"
+                        );
+                        let _ = write!(
+                            client,
+                            "HTTP/1.1 {status} {code}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
                     }
                     if fault == Fault::Refuse {
                         let body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
