@@ -643,3 +643,56 @@ fn access_denied_and_another_region_say_what_to_check() {
         assert!(line.contains(advice), "{code}: {line}");
     }
 }
+
+#[test]
+fn region_reaches_the_kinesis_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    std::fs::write(path.join("one.jsonl"), "{\"user_id\":\"u1\"}\n").unwrap();
+    crate::kinesis::kinesis_py(&["create-stream", "habits-region", "1"]);
+    let send = |flags: &[&str]| {
+        weir_aws(path)
+            .args(["send", "--stream", "habits-region", "--input", "one.jsonl"])
+            .args(flags)
+            .output()
+            .unwrap()
+    };
+    // In its own region the stream is there.
+    let output = send(&[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Asked for in another, it is not: the server keeps streams per region,
+    // as Kinesis does, so --region reached the client.
+    let line = error_line(&send(&["--region", "eu-west-3"]));
+    assert!(
+        line.contains("not found (ResourceNotFoundException"),
+        "{line}"
+    );
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_and_only_there() {
+    // `script` gives the command a terminal, as a person's shell does.
+    let dir = tempfile::tempdir().unwrap();
+    let weir_binary = env!("CARGO_BIN_EXE_weir");
+    let command = format!("{weir_binary} gen --events 300000 --output events.jsonl");
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("TERM", "xterm")
+        .output()
+        .expect("run script(1), from util-linux");
+    assert!(output.status.success());
+    let drawn = String::from_utf8_lossy(&output.stdout);
+    assert!(drawn.contains("/300000"), "no progress drawn: {drawn:?}");
+    // Off a terminal, nothing.
+    let output = weir(
+        &["gen", "--events", "300000", "--output", "again.jsonl"],
+        dir.path(),
+    );
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}

@@ -14,7 +14,7 @@ use crate::common::{generate, json_of, python, weir_command};
 use crate::s3::{Fault, bucket, moto, query_rows, weir_aws};
 
 /// `tests/python/kinesis.py` (boto3) against the moto server.
-fn kinesis_py(args: &[&str]) -> String {
+pub fn kinesis_py(args: &[&str]) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/python/kinesis.py");
     let output = Command::new(python())
         .arg(script)
