@@ -86,9 +86,9 @@ pub fn execute(args: Args) -> Result<()> {
         poll: std::time::Duration::from_secs(1),
     };
     let mut config = PipelineFile::load(&pipeline)?;
-    aws.apply_to(&mut config.s3);
+    let endpoint = aws.apply_to(&mut config.s3);
     redirect_output(&mut config, renamed(lake, out_old, "--lake", "--out"))?;
-    let summary = consume_command(&config, options, &checkpoint, json)?;
+    let summary = consume_command(&config, options, endpoint.as_deref(), &checkpoint, json)?;
     rejects.check(&summary, &dead_letters_of(&config))
 }
 
@@ -96,6 +96,7 @@ pub fn execute(args: Args) -> Result<()> {
 fn consume_command(
     config: &PipelineConfig,
     options: ConsumeOptions,
+    endpoint: Option<&str>,
     checkpoint: &str,
     json: bool,
 ) -> Result<Summary> {
@@ -103,9 +104,9 @@ fn consume_command(
     let mut pipeline = load_pipeline(&engine, config)?;
     let (data, errors) = open_lake(config)?;
     let store = CheckpointStore::open(&location_arg("--checkpoint", checkpoint)?)?;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
-    let kinesis =
-        Kinesis::connect(endpoint.as_deref()).context("cannot start the Kinesis client")?;
+    // The standard chain's own order (AWS_ENDPOINT_URL_KINESIS before
+    // AWS_ENDPOINT_URL) holds unless --endpoint-url names one.
+    let kinesis = Kinesis::connect(endpoint).context("cannot start the Kinesis client")?;
     let stop = stop_on_signal(&kinesis);
     let started = std::time::Instant::now();
     let target = LakeTarget {

@@ -100,10 +100,14 @@ impl AwsArgs {
             "--endpoint-url",
             "--endpoint",
         );
+        // The flag beats the service-specific variables too, as it beats
+        // the general one.
         for (name, value) in [
             ("AWS_PROFILE", &self.profile),
             ("AWS_REGION", &self.region),
             ("AWS_ENDPOINT_URL", &endpoint),
+            ("AWS_ENDPOINT_URL_S3", &endpoint),
+            ("AWS_ENDPOINT_URL_KINESIS", &endpoint),
         ] {
             if let Some(value) = value {
                 // SAFETY: called once per command, before the command
@@ -114,14 +118,17 @@ impl AwsArgs {
         endpoint
     }
 
-    /// Apply the settings, and let them beat a pipeline file's `[s3]`.
-    pub fn apply_to(&self, s3: &mut weir::storage::S3Options) {
-        if let Some(endpoint) = self.apply() {
-            s3.endpoint_url = Some(endpoint);
+    /// Apply the settings, and let them beat a pipeline file's `[s3]`;
+    /// returns the endpoint given on the command line, if any.
+    pub fn apply_to(&self, s3: &mut weir::storage::S3Options) -> Option<String> {
+        let endpoint = self.apply();
+        if let Some(endpoint) = &endpoint {
+            s3.endpoint_url = Some(endpoint.clone());
         }
         if let Some(region) = &self.region {
             s3.region = Some(region.clone());
         }
+        endpoint
     }
 }
 
