@@ -39,6 +39,20 @@ fn test_filter(dir: &Path, args: &[&str]) -> Output {
     weir(&all, dir)
 }
 
+/// Assert that `output` exited with `code` and that its standard output
+/// holds `needle`; returns that output.
+fn exits_saying(output: &Output, code: i32, needle: &str) -> String {
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains(needle), "{needle:?} not in {stdout}");
+    stdout
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -55,14 +69,7 @@ fn fixtures() -> tempfile::TempDir {
 fn fixtures_that_hold_pass_and_a_case_that_does_not_fails_by_name() {
     let dir = fixtures();
     let output = test_filter(dir.path(), &["--config", DROP_BOTS, "holds.jsonl"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
-    assert!(stdout.contains("ok    holds.jsonl (2 cases)"), "{stdout}");
+    let stdout = exits_saying(&output, 0, "ok    holds.jsonl (2 cases)");
     assert!(
         stdout.contains("2 cases in 1 files, all as expected"),
         "{stdout}"
@@ -99,17 +106,7 @@ fn text_cases_run_with_or_without_fixture_files() {
     let wrong = r#"{"input": {"user_id": "u9"}, "expect": "dropped"}"#;
     // Alone: the case holds.
     let output = test_filter(dir.path(), &["--config", DROP_BOTS, "--text", dropped]);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
-    assert!(
-        stdout.contains("1 cases from --text, all as expected"),
-        "{stdout}"
-    );
+    exits_saying(&output, 0, "1 cases from --text, all as expected");
     // Beside a fixture file, with a second --text that does not hold.
     let output = test_filter(
         dir.path(),
@@ -230,31 +227,14 @@ fn a_fixture_with_its_own_config_needs_no_config_flag() {
     std::fs::write(dir.path().join("bare.jsonl"), cases).unwrap();
     // Its own config, with none on the command line.
     let output = test_filter(dir.path(), &["own.jsonl"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
-    assert!(stdout.contains("ok    own.jsonl (2 cases)"), "{stdout}");
+    exits_saying(&output, 0, "ok    own.jsonl (2 cases)");
     // Its own config beats --config, which still serves a file without one.
     std::fs::write(dir.path().join("bots.jsonl"), HOLDS).unwrap();
     let output = test_filter(
         dir.path(),
         &["--config", DROP_BOTS, "own.jsonl", "bots.jsonl"],
     );
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
-    assert!(
-        stdout.contains("4 cases in 2 files, all as expected"),
-        "{stdout}"
-    );
+    exits_saying(&output, 0, "4 cases in 2 files, all as expected");
     // The same cases without the config line fail.
     let output = test_filter(dir.path(), &["bare.jsonl"]);
     let stdout = text(&output.stdout);
