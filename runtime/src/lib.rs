@@ -36,7 +36,8 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 
 /// An error and its causes on one line, `what failed: why: why that`, as
 /// logs and one-line messages show them. A cause whose text the line
-/// already ends with (a wrapper that repeats its source) is not repeated.
+/// already holds (a wrapper that repeats its source, as DataFusion's do) is
+/// not repeated.
 pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl std::fmt::Display for ErrorChain<'_> {
@@ -45,7 +46,7 @@ impl std::fmt::Display for ErrorChain<'_> {
         let mut cause = self.0.source();
         while let Some(err) = cause {
             let text = err.to_string();
-            if !text.is_empty() && !line.ends_with(&text) {
+            if !text.is_empty() && !line.contains(&text) {
                 line.push_str(": ");
                 line.push_str(&text);
             }

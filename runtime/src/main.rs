@@ -124,7 +124,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("error: {}", one_line(&err));
+            let cause: &(dyn std::error::Error + 'static) = err.as_ref();
+            eprintln!("error: {}", weir::ErrorChain(cause));
             if err.chain().any(|cause| cause.is::<commands::CheckFailed>()) {
                 ExitCode::from(3)
             } else {
@@ -132,24 +133,6 @@ fn main() -> ExitCode {
             }
         }
     }
-}
-
-/// An error and its causes on one line, each cause once: a cause whose
-/// words the line already holds (a wrapper that repeats its source, as
-/// DataFusion's do) is left out.
-fn one_line(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string().replace('\n', " ");
-        if text.is_empty() || line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
 }
 
 fn execute(command: Command) -> Result<()> {

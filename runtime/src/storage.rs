@@ -322,6 +322,43 @@ impl Storage {
         Ok(objects)
     }
 
+    /// The folders directly under `dir`, by name, sorted; hidden ones (`.`)
+    /// left out. On S3 one delimited listing, not a listing of every object.
+    pub fn folders(&self, dir: &str) -> io::Result<Vec<String>> {
+        let mut folders = match self {
+            Storage::Local(root) => match std::fs::read_dir(root.join(dir)) {
+                Ok(entries) => {
+                    let mut folders = Vec::new();
+                    for entry in entries {
+                        let entry = entry?;
+                        if entry.file_type()?.is_dir() {
+                            folders.push(entry.file_name().to_string_lossy().into_owned());
+                        }
+                    }
+                    folders
+                }
+                Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
+                Err(err) => return Err(err),
+            },
+            Storage::S3(store) => store.folders(dir, false)?.0,
+        };
+        folders.retain(|name| !name.starts_with('.'));
+        folders.sort();
+        Ok(folders)
+    }
+
+    /// Whether anything at all is under `dir`, found without listing it
+    /// whole (on S3 one request for one entry).
+    pub fn holds_anything(&self, dir: &str) -> io::Result<bool> {
+        match self {
+            Storage::Local(root) => folder_holds_a_file(&root.join(dir)),
+            Storage::S3(store) => {
+                let (folders, objects) = store.folders(dir, true)?;
+                Ok(objects || !folders.is_empty())
+            }
+        }
+    }
+
     /// The bytes of object `key`.
     pub fn read(&self, key: &str) -> io::Result<Vec<u8>> {
         match self {
@@ -366,6 +403,23 @@ impl Storage {
 }
 
 /// Files under `dir`, recursively, with keys relative to `root`.
+/// Whether a file is anywhere under `dir`; stops at the first.
+fn folder_holds_a_file(dir: &Path) -> io::Result<bool> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(err) => return Err(err),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_file() || (kind.is_dir() && folder_holds_a_file(&entry.path())?) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 fn list_folder(root: &Path, dir: &Path, out: &mut Vec<(String, u64)>) -> io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -458,6 +512,26 @@ pub fn unique_suffix() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folders_and_whether_anything_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Storage::Local(dir.path().to_path_buf());
+        assert!(!lake.holds_anything("").unwrap());
+        assert!(lake.folders("").unwrap().is_empty());
+        for folder in ["events/year=2026", "clicks", ".hidden", "_errors/events"] {
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        }
+        // Empty folders hold nothing.
+        assert!(!lake.holds_anything("").unwrap());
+        std::fs::write(dir.path().join("events/year=2026/a.parquet"), b"x").unwrap();
+        assert!(lake.holds_anything("").unwrap());
+        assert!(lake.holds_anything("events").unwrap());
+        assert!(!lake.holds_anything("clicks").unwrap());
+        assert_eq!(lake.folders("").unwrap(), ["_errors", "clicks", "events"]);
+        assert_eq!(lake.folders("events").unwrap(), ["year=2026"]);
+        assert!(lake.folders("missing").unwrap().is_empty());
+    }
 
     #[test]
     fn parses_locations() {

@@ -696,3 +696,64 @@ fn progress_is_drawn_on_a_terminal_and_only_there() {
     assert!(output.status.success());
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
+
+#[test]
+fn on_s3_too_an_empty_raw_zone_and_a_misspelt_table_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    generate(path, 50, 0.0);
+    let lake = format!("s3://{}/lake", bucket("habits-s3-names"));
+    let run = run_into_s3(path, &lake);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The lake's tables, from its folders.
+    let output = weir_aws(path)
+        .args(["compact", "--lake", &lake, "--table", "ecommerce_evnets"])
+        .output()
+        .unwrap();
+    let line = error_line(&output);
+    assert!(
+        line.contains("no table `ecommerce_evnets` (tables there: ecommerce_events)"),
+        "{line}"
+    );
+    // A raw zone with nothing in it, and one with objects for other days.
+    let empty = format!("s3://{}/raw", bucket("habits-s3-raw"));
+    let etl = |input: &str| {
+        weir_aws(path)
+            .args(["etl", "--input", input, "--pipeline", EXAMPLE])
+            .args(["--lake", &lake, "--date", "2026-02-16"])
+            .output()
+            .unwrap()
+    };
+    let line = error_line(&etl(&empty));
+    assert!(
+        line.contains("the raw zone holds no objects at all"),
+        "{line}"
+    );
+    let output = etl(&lake);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: no raw objects for 2026-02-16"),
+        "{stderr}"
+    );
+}
+
+/// `weir run` of the example pipeline over `events.jsonl` into an S3 lake.
+fn run_into_s3(path: &Path, lake: &str) -> std::process::Output {
+    weir_aws(path)
+        .args([
+            "run",
+            "--pipeline",
+            EXAMPLE,
+            "--input",
+            "events.jsonl",
+            "--lake",
+            lake,
+        ])
+        .output()
+        .unwrap()
+}

@@ -119,12 +119,7 @@ fn nothing_read(
     days: &[String],
 ) -> Result<()> {
     let raw = weir::storage::Storage::open(input, &config.s3)?;
-    let anything = match raw.list("") {
-        Ok(objects) => !objects.is_empty(),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
-        Err(err) => return Err(err.into()),
-    };
-    if !anything {
+    if !raw.holds_anything("")? {
         bail!("--input {input}: the raw zone holds no objects at all: check the location");
     }
     let first = days.first().map_or("", String::as_str);

@@ -327,7 +327,7 @@ pub fn run_pipeline(
     note!(
         "lake: {}  dead letters: {}",
         config.location.join(&config.table),
-        config.dead_letter.join(&config.table)
+        dead_letters_of(config)
     );
     if !summary.balanced() {
         bail!("events unaccounted for: {summary:?}");

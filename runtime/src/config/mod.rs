@@ -241,7 +241,10 @@ impl PipelineFile {
         file.plugin_lines = text
             .lines()
             .enumerate()
-            .filter(|(_, line)| line.trim_start().starts_with("[[plugin]]"))
+            .filter(|(_, line)| {
+                let header: String = line.split_whitespace().collect();
+                header.starts_with("[[plugin]]")
+            })
             .map(|(index, _)| index + 1)
             .collect();
         Ok(file)
@@ -285,6 +288,22 @@ mod tests {
             "p",
             "p.toml",
         )
+    }
+
+    #[test]
+    fn plugins_are_named_by_their_line_when_the_headers_can_be_told() {
+        let text = "name = \"x\"\n\n[[plugin]]\npath = \"bundled:filter\"\n[[ plugin ]]\npath = \"bundled:enrich\"\n";
+        let config = resolve(text).unwrap();
+        let origins: Vec<&str> = config.plugins.iter().map(|p| p.origin.as_str()).collect();
+        assert_eq!(
+            origins,
+            ["plugin 1 (p.toml line 3)", "plugin 2 (p.toml line 5)"]
+        );
+        // Headers the scan cannot match one for one (an inline array of
+        // tables): no line is claimed rather than a wrong one.
+        let inline = "plugin = [{ path = \"bundled:filter\" }, { path = \"bundled:enrich\" }]\n";
+        let config = resolve(inline).unwrap();
+        assert_eq!(config.plugins[1].origin, "plugin 2 of p.toml");
     }
 
     #[test]

@@ -21,8 +21,12 @@ impl PipelineFile {
         let compression = self.output.check().map_err(invalid)?;
         self.s3.check().map_err(|err| invalid(err.to_string()))?;
         let mut plugins = Vec::new();
+        let count = self.plugins.len();
         for (index, entry) in self.plugins.into_iter().enumerate() {
-            let origin = match self.plugin_lines.get(index) {
+            // The header lines are found by a scan of the text: trusted only
+            // when there is one per plugin.
+            let lines = (self.plugin_lines.len() == count).then_some(&self.plugin_lines);
+            let origin = match lines.and_then(|lines| lines.get(index)) {
                 Some(line) => format!("plugin {} ({shown} line {line})", index + 1),
                 None => format!("plugin {} of {shown}", index + 1),
             };

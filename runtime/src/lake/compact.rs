@@ -141,8 +141,12 @@ pub fn compact_with_progress(
         recover(lake, &table, &key)?;
         report.recovered += 1;
     }
+    let objects = table.list("")?;
+    if objects.is_empty() && report.recovered == 0 {
+        return Err(no_such_table(lake, &options.table)?);
+    }
     let mut partitions: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
-    for (key, size) in table.list("")? {
+    for (key, size) in objects {
         let (folder, name) = key.rsplit_once('/').unwrap_or(("", key.as_str()));
         // Folders and files beginning with `_` are not data (Hive's rule).
         if name.ends_with(".parquet") && !key.split('/').any(|part| part.starts_with('_')) {
@@ -151,9 +155,6 @@ pub fn compact_with_progress(
                 .or_default()
                 .push((name.to_string(), size));
         }
-    }
-    if partitions.is_empty() && report.recovered == 0 {
-        no_such_table(lake, &options.table)?;
     }
     let count = partitions.len();
     for (partition, files) in partitions {
@@ -429,22 +430,13 @@ impl std::fmt::Display for CompactReport {
     }
 }
 
-/// A table with no Parquet files: an error naming the lake's tables when
-/// the table's folder holds nothing at all (a mistyped `--table`).
-fn no_such_table(lake: &Storage, table: &str) -> Result<(), CompactError> {
-    if !lake.list(table)?.is_empty() {
-        return Ok(());
-    }
-    let mut tables: Vec<String> = lake
-        .list("")?
-        .into_iter()
-        .filter_map(|(key, _)| {
-            let (first, rest) = key.split_once('/')?;
-            (!rest.is_empty() && !first.starts_with(['_', '.'])).then(|| first.to_string())
-        })
-        .collect();
-    tables.dedup();
-    Err(CompactError::NoTable {
+/// The error for a table whose folder holds nothing (a mistyped
+/// `--table`), naming the lake's tables: its folders, found by one
+/// delimited listing rather than a listing of the whole lake.
+fn no_such_table(lake: &Storage, table: &str) -> Result<CompactError, CompactError> {
+    let mut tables = lake.folders("")?;
+    tables.retain(|name| !name.starts_with('_'));
+    Ok(CompactError::NoTable {
         table: table.to_string(),
         tables: if tables.is_empty() {
             "none".to_string()

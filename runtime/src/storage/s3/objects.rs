@@ -50,6 +50,45 @@ impl S3Store {
         })?
     }
 
+    /// The folders directly under `dir` (relative to the prefix), by one
+    /// delimited listing: however many objects they hold, no object is
+    /// listed. With `first_only`, one page of at most one entry: enough to
+    /// tell whether `dir` holds anything.
+    pub fn folders(&self, dir: &str, first_only: bool) -> io::Result<(Vec<String>, bool)> {
+        let client = self.shared.client.clone();
+        let bucket = self.bucket.clone();
+        let prefix = match join_key(&self.prefix, dir) {
+            key if key.is_empty() => key,
+            key => key + "/",
+        };
+        self.block(async move {
+            let mut request = client
+                .list_objects_v2()
+                .bucket(&bucket)
+                .prefix(&prefix)
+                .delimiter("/");
+            if first_only {
+                request = request.max_keys(1);
+            }
+            let mut pages = request.into_paginator().send();
+            let (mut folders, mut objects) = (Vec::new(), false);
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|err| {
+                    AwsError::of(&err).into_io(format!("cannot list s3://{bucket}/{prefix}"))
+                })?;
+                objects |= !page.contents().is_empty();
+                folders.extend(page.common_prefixes().iter().filter_map(|common| {
+                    let name = common.prefix()?.strip_prefix(prefix.as_str())?;
+                    Some(name.trim_end_matches('/').to_string())
+                }));
+                if first_only {
+                    break;
+                }
+            }
+            Ok((folders, objects))
+        })?
+    }
+
     /// The bytes of object `key` (relative to the prefix).
     pub fn read(&self, key: &str) -> io::Result<Vec<u8>> {
         self.read_versioned(key).map(|(bytes, _)| bytes)
